@@ -1,0 +1,14 @@
+"""cerial's built-in handlers, one module per type family.
+
+Importing this package registers them all. To add a type: write one small module
+here with a ``_<type>_reduce`` function decorated with ``@register(Type)``, import it
+below, and add a sample object to the tests' catalogue.
+"""
+
+from __future__ import annotations
+
+from . import _classes, _descriptors, _functions, _modules
+
+__all__ = ()
+
+del _classes, _descriptors, _functions, _modules

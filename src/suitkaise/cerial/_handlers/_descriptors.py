@@ -1,0 +1,30 @@
+"""classmethod, staticmethod, property and mappingproxy objects, as found in classes."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from .._registry import register
+
+__all__ = ()
+
+
+@register(classmethod)
+def _classmethod_reduce(obj: classmethod) -> tuple[Any, ...]:  # type: ignore[type-arg]
+    return classmethod, (obj.__func__,), dict(vars(obj)) or None
+
+
+@register(staticmethod)
+def _staticmethod_reduce(obj: staticmethod) -> tuple[Any, ...]:  # type: ignore[type-arg]
+    return staticmethod, (obj.__func__,), dict(vars(obj)) or None
+
+
+@register(property)
+def _property_reduce(obj: property) -> tuple[Any, ...]:
+    return property, (obj.fget, obj.fset, obj.fdel, obj.__doc__)
+
+
+@register(types.MappingProxyType)
+def _mappingproxy_reduce(obj: types.MappingProxyType) -> tuple[Any, ...]:  # type: ignore[type-arg]
+    return types.MappingProxyType, (dict(obj),)
