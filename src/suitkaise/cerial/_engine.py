@@ -32,7 +32,9 @@ from ._registry import DISPATCH, PROTOCOL
 __all__ = ("deserialize", "serialize")
 
 _BY_NAME = (types.FunctionType, type)
-_MAIN_MARKERS = (b"__main__", b"__mp_main__")
+# A module name in protocol 5 is a string followed by MEMOIZE (0x94); this one pattern
+# matches both "__main__" and "__mp_main__" (the main module of a spawned child).
+_MAIN_MARKER = b"_main__\x94"
 
 
 class _Sink:
@@ -63,12 +65,7 @@ def _dump(pickler_cls: type[pickle.Pickler], obj: Any) -> list[bytes]:
 
 
 def _mentions_main(chunks: list[bytes], flags: list[bool]) -> bool:
-    return any(
-        marker in chunk
-        for chunk, raw in zip(chunks, flags)
-        if not raw
-        for marker in _MAIN_MARKERS
-    )
+    return any(_MAIN_MARKER in chunk for chunk, raw in zip(chunks, flags) if not raw)
 
 
 def serialize(obj: Any, debug: bool = False) -> bytes:

@@ -88,18 +88,18 @@ def unpack(data: memoryview) -> memoryview:
     size = len(data)
     if size == 0:
         raise _fail("the input is empty")
-    if size < _HEAD.size:
-        if MAGIC.startswith(bytes(data[:4])):
-            raise _fail(f"the input is truncated ({size} bytes, shorter than the header)")
-        raise _fail(f"not cerial data ({size} bytes without the cerial header)")
-    magic, version, _flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
-    if magic != MAGIC:
+    if bytes(data[:4]) != MAGIC[: min(size, 4)]:
         hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
         raise _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")
+    if size < _HEAD.size:
+        raise _fail(f"the input is truncated ({size} bytes, shorter than the header)")
+    _magic, version, flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
     if version != VERSION:
         raise _fail(
             f"format version {version} is not supported (this suitkaise reads version {VERSION})"
         )
+    if flags != 0:
+        raise _fail(f"unknown header flags {flags:#04x} (corrupted, or from a newer version)")
     table_end = _HEAD.size + n_ranges * _RANGE.size
     if table_end + payload_len != size:
         what = "truncated" if table_end + payload_len > size else "longer than its header says"
