@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import statistics
 import threading
 import time
@@ -316,7 +317,7 @@ class Sktimer:
             >>> t.percentile(50), t.percentile(90)
             (2.5, 3.7)
         """
-        if isinstance(p, bool) or not isinstance(p, (int, float)):
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
             raise TypeError(
                 f"Sktimer.percentile() p must be a number from 0 to 100, "
                 f"got {type(p).__name__}: {p!r}"
