@@ -22,6 +22,7 @@ result that names ``__main__`` is redone too, since another process has no such 
 from __future__ import annotations
 
 import pickle
+import threading
 import types
 from typing import Any
 
@@ -58,14 +59,40 @@ class _FullPickler(pickle.Pickler):
         return NotImplemented
 
 
-def _dump(pickler_cls: type[pickle.Pickler], obj: Any) -> list[bytes]:
-    chunks: list[bytes] = []
-    pickler_cls(_Sink(chunks), PROTOCOL).dump(obj)
-    return chunks
+class _Picklers:
+    """A fast and a full pickler writing into one reusable list of chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.fast = _FastPickler(_Sink(self.chunks), PROTOCOL)
+        self.full = _FullPickler(_Sink(self.chunks), PROTOCOL)
+
+    def dump(self, pickler: pickle.Pickler, obj: Any) -> list[bytes]:
+        chunks = self.chunks
+        try:
+            pickler.dump(obj)
+            return chunks[:]
+        finally:
+            pickler.clear_memo()
+            chunks.clear()
+
+
+class _ThreadState(threading.local):
+    """Each thread reuses its picklers: building one costs more than a tiny dump."""
+
+    def __init__(self) -> None:
+        self.picklers = _Picklers()
+        self.busy = False
+
+
+_state = _ThreadState()
 
 
 def _mentions_main(chunks: list[bytes], flags: list[bool]) -> bool:
-    return any(_MAIN_MARKER in chunk for chunk, raw in zip(chunks, flags) if not raw)
+    for chunk, raw in zip(chunks, flags):
+        if not raw and _MAIN_MARKER in chunk:
+            return True
+    return False
 
 
 def serialize(obj: Any, debug: bool = False) -> bytes:
@@ -81,11 +108,23 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
     >>> deserialize(serialize({"f": lambda x: x * 2}))["f"](21)
     42
     """
-    if not isinstance(debug, bool):
+    if debug is not False and debug is not True:
         raise TypeError(f"debug must be a bool, not {type(debug).__name__}")
-    with _session.session():
+    state = _state
+    if state.busy:  # serialize() called from inside a reducer: use fresh picklers
+        return _serialize(_Picklers(), obj, debug)
+    state.busy = True
+    try:
+        return _serialize(state.picklers, obj, debug)
+    finally:
+        state.busy = False
+
+
+def _serialize(picklers: _Picklers, obj: Any, debug: bool) -> bytes:
+    outer = _session.begin()
+    try:
         try:
-            chunks = _dump(_FastPickler, obj)
+            chunks = picklers.dump(picklers.fast, obj)
             flags = _format.raw_flags(chunks)
             if not _mentions_main(chunks, flags):
                 return _format.pack(chunks, flags)
@@ -94,10 +133,12 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
         except Exception:
             pass
         try:
-            chunks = _dump(_FullPickler, obj)
+            chunks = picklers.dump(picklers.full, obj)
         except Exception as error:
             raise _serialization_error(obj, error, debug) from error
-    return _format.pack(chunks, _format.raw_flags(chunks))
+        return _format.pack(chunks, _format.raw_flags(chunks))
+    finally:
+        _session.end(outer)
 
 
 def _serialization_error(obj: Any, error: BaseException, debug: bool) -> SerializationError:

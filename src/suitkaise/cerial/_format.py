@@ -57,6 +57,8 @@ def _is_raw(previous: bytes, chunk: bytes) -> bool:
 def raw_flags(chunks: Sequence[bytes]) -> list[bool]:
     """Which of the pickler's output chunks are bulk raw data."""
     flags = [False] * len(chunks)
+    if len(chunks) < 3:  # raw data always has its opcode chunk before it and one after
+        return flags
     for i in range(1, len(chunks)):
         flags[i] = not flags[i - 1] and _is_raw(chunks[i - 1], chunks[i])
     return flags
@@ -64,6 +66,12 @@ def raw_flags(chunks: Sequence[bytes]) -> list[bool]:
 
 def pack(chunks: Sequence[bytes], flags: Sequence[bool]) -> bytes:
     """Wrap the pickler's chunks in the envelope and return one ``bytes``."""
+    if True not in flags:
+        crc = 0
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+        size = sum(map(len, chunks))
+        return b"".join((_HEAD.pack(MAGIC, VERSION, 0, size, crc, 0), *chunks))
     table = []
     offset = 0
     for chunk, raw in zip(chunks, flags):
@@ -86,14 +94,12 @@ def _fail(message: str) -> DeserializationError:
 def unpack(data: memoryview) -> memoryview:
     """Check the envelope of ``data`` and return the pickle payload inside it."""
     size = len(data)
-    if size == 0:
-        raise _fail("the input is empty")
-    if bytes(data[:4]) != MAGIC[: min(size, 4)]:
+    if size < _HEAD.size:
+        raise _short_input(data)
+    magic, version, flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
+    if magic != MAGIC:
         hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
         raise _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")
-    if size < _HEAD.size:
-        raise _fail(f"the input is truncated ({size} bytes, shorter than the header)")
-    _magic, version, flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
     if version != VERSION:
         raise _fail(
             f"format version {version} is not supported (this suitkaise reads version {VERSION})"
@@ -104,16 +110,25 @@ def unpack(data: memoryview) -> memoryview:
     if table_end + payload_len != size:
         what = "truncated" if table_end + payload_len > size else "longer than its header says"
         raise _fail(f"the input is {what} ({size} bytes, expected {table_end + payload_len})")
-    table = data[_HEAD.size : table_end]
     payload = data[table_end:]
-    check = zlib.crc32(table)
+    check = zlib.crc32(data[_HEAD.size : table_end]) if n_ranges else 0
     position = 0
-    for offset, length in _RANGE.iter_unpack(table):
+    for offset, length in _RANGE.iter_unpack(data[_HEAD.size : table_end]):
         if offset < position or offset + length > payload_len:
             raise _fail("the data is corrupted (bad range table)")
         check = zlib.crc32(payload[position:offset], check)
         position = offset + length
-    check = zlib.crc32(payload[position:], check)
+    check = zlib.crc32(payload[position:] if position else payload, check)
     if check != crc:
         raise _fail("the data is corrupted (checksum mismatch)")
     return payload
+
+
+def _short_input(data: memoryview) -> DeserializationError:
+    size = len(data)
+    if size == 0:
+        return _fail("the input is empty")
+    if bytes(data[:4]) == MAGIC[: min(size, 4)]:
+        return _fail(f"the input is truncated ({size} bytes, shorter than the header)")
+    hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
+    return _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")

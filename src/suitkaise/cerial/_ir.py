@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _session
+from ._errors import SerializationError
 from ._registry import DISPATCH, is_default
 
 __all__ = ("find_failure", "serialize_ir", "to_json")
@@ -113,6 +114,11 @@ class _Walker:
                 raise TypeError(
                     f"{node['handler']} returned {type(reduced).__name__}, not a reduce tuple"
                 )
+            if not isinstance(reduced[1], tuple):
+                raise TypeError(
+                    f"{node['handler']} returned arguments of type {type(reduced[1]).__name__}, "
+                    "not a tuple"
+                )
         except _Failure:
             raise
         except Exception as error:
@@ -144,18 +150,18 @@ def serialize_ir(obj: Any) -> dict[str, Any]:
     >>> serialize_ir([1, "a"])["items"][1]
     {'type': 'str', 'value': 'a'}
     """
-    with _session.session():
-        try:
-            return _Walker().walk(obj, "obj")
-        except _Failure as failure:
-            from ._errors import SerializationError
-
-            raise SerializationError(
-                f"cannot describe {failure.path} of type {_qualname(type(failure.obj))}: "
-                f"{type(failure.error).__name__}: {failure.error}",
-                path=failure.path,
-                offending_type=type(failure.obj),
-            ) from failure.error
+    outer = _session.begin()
+    try:
+        return _Walker().walk(obj, "obj")
+    except _Failure as failure:
+        raise SerializationError(
+            f"cannot describe {failure.path} of type {_qualname(type(failure.obj))}: "
+            f"{type(failure.error).__name__}: {failure.error}",
+            path=failure.path,
+            offending_type=type(failure.obj),
+        ) from failure.error
+    finally:
+        _session.end(outer)
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:

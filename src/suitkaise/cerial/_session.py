@@ -8,28 +8,28 @@ the second pass sees what the first one took.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+__all__ = ("begin", "end", "memo")
 
 _local = threading.local()
 
 
-@contextmanager
-def session() -> Iterator[dict[int, Any]]:
-    """Open (or join) the memo of the current ``serialize`` call on this thread."""
-    outer = getattr(_local, "memo", None)
-    if outer is not None:
-        yield outer
-        return
-    _local.memo = memo = {}
-    try:
-        yield memo
-    finally:
+def begin() -> dict[int, Any] | None:
+    """Open the memo of a ``serialize`` call; returns the enclosing one (or None)."""
+    outer: dict[int, Any] | None = getattr(_local, "memo", None)
+    if outer is None:
+        _local.memo = {}
+    return outer
+
+
+def end(outer: dict[int, Any] | None) -> None:
+    """Close what the matching :func:`begin` opened."""
+    if outer is None:
         _local.memo = None
 
 
 def memo() -> dict[int, Any]:
     """The memo of the running ``serialize`` call (a throwaway one outside any call)."""
-    current = getattr(_local, "memo", None)
+    current: dict[int, Any] | None = getattr(_local, "memo", None)
     return current if current is not None else {}

@@ -7,8 +7,32 @@ below, and add a sample object to the tests' catalogue.
 
 from __future__ import annotations
 
-from . import _classes, _descriptors, _functions, _modules
+from . import (
+    _classes,
+    _contextvars,
+    _descriptors,
+    _files,
+    _functions,
+    _iterators,
+    _logging,
+    _modules,
+    _queues,
+    _sync,
+    _weakrefs,
+)
 
 __all__ = ()
 
-del _classes, _descriptors, _functions, _modules
+del (
+    _classes,
+    _contextvars,
+    _descriptors,
+    _files,
+    _functions,
+    _iterators,
+    _logging,
+    _modules,
+    _queues,
+    _sync,
+    _weakrefs,
+)

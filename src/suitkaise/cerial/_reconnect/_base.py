@@ -1,13 +1,290 @@
+"""Reconnector placeholders, and ``reconnect_all`` that turns them back into resources.
+
+A live connection (a socket, a database connection, a thread) cannot be copied into
+another process. Its reducer stores a :class:`Reconnector` instead: a small picklable
+object that keeps what is needed to open the resource again (address, database path,
+options), but never a password. On the receiving side::
+
+    placeholder (Reconnector) --reconnect(password)--> live resource
+
+    reconnect_all(obj, **passwords)
+        walks obj (attributes, __slots__, dict values, list/tuple/set items)
+        and replaces every placeholder with placeholder.reconnect(<its password>)
+
+A new resource is one small module: a ``Reconnector`` subclass with a ``type_key`` and
+a ``_connect(password)`` method, and a reducer registered for the resource's type that
+returns ``(TheReconnector, (metadata,))``. See ``_socket.py`` and ``_sqlite.py``.
+"""
+
 from __future__ import annotations
 
+import types
+import weakref
+from collections import deque
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-class ReconnectError(Exception):
-    pass
+from .._errors import CerialError
+
+__all__ = ("ReconnectError", "Reconnector", "reconnect_all")
+
+_MISSING = object()
+_SECRET_WORDS = ("password", "passwd", "secret")
+_ATOMS = (type(None), bool, int, float, complex, str, bytes, bytearray, range)
+_OPAQUE = (
+    *weakref.ProxyTypes,  # first: anything else asked of a dead proxy raises
+    weakref.ref,
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.CodeType,
+    types.FrameType,
+    types.GeneratorType,
+)
+
+
+class ReconnectError(CerialError, ConnectionError):
+    """Raised when a :class:`Reconnector` cannot bring its resource back.
+
+    The message names the attribute the placeholder was found at, the resource type,
+    where it pointed (host/port, database) and the driver's own message, never the
+    password. Also a ``ConnectionError``, so existing ``except OSError`` clauses work.
+    """
 
 
 class Reconnector:
-    pass
+    """A placeholder for a resource that could not travel, with what it takes to reopen it.
+
+    Attributes:
+        type_key: the resource's ``"module.ClassName"`` (e.g. ``"sqlite3.Connection"``);
+            the key of the password map of :func:`reconnect_all`.
+        attr_name: the attribute or key the placeholder was found at by
+            :func:`reconnect_all` (``None`` at the top level or before).
+        metadata: the connection details (never a password).
+        note: a human note about what did not travel, or ``None``.
+
+    Subclasses set ``type_key`` and implement ``_connect(password)``; ``reconnect`` wraps
+    their failures in :class:`ReconnectError`.
+
+    >>> r = Reconnector({"host": "db.local", "port": 5432})
+    >>> r.metadata["port"]
+    5432
+    """
+
+    type_key: ClassVar[str] = "object"
+    #: False for resources that can never be rebuilt: ``reconnect_all`` leaves them in place.
+    reconnectable: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        attr_name: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        metadata = dict(metadata or {})
+        for key in metadata:
+            if not isinstance(key, str):
+                raise TypeError(f"Reconnector metadata keys must be str, not {type(key).__name__}")
+            if any(word in key.lower() for word in _SECRET_WORDS):
+                raise ValueError(
+                    f"Reconnector metadata must never hold a secret (key {key!r}): "
+                    "passwords are given to reconnect() / reconnect_all() instead"
+                )
+        self.metadata = metadata
+        self.attr_name = attr_name
+        self.note = note
+
+    def reconnect(self, password: str | None = None) -> Any:
+        """Open the resource again and return it (a new live object).
+
+        Raises :class:`ReconnectError` (naming attribute, type and target, never the
+        password) when the resource cannot be opened.
+        """
+        if password is not None and not isinstance(password, str):
+            raise TypeError(f"password must be a str or None, not {type(password).__name__}")
+        try:
+            return self._connect(password)
+        except ReconnectError:
+            raise
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            hide = bool(password) and password in message
+            if hide:
+                message = message.replace(password, "***")  # type: ignore[arg-type]
+            failure = ReconnectError(self._failure_message(message))
+            # A driver message that quotes the password must not survive as __cause__.
+            raise failure from (None if hide else error)
+
+    def _connect(self, password: str | None) -> Any:
+        raise ReconnectError(self._failure_message(f"{type(self).__name__} cannot reconnect"))
+
+    def describe(self) -> str:
+        """Where the resource pointed, for messages: ``host:port``, database, address."""
+        meta = self.metadata
+        if "host" in meta:
+            where = str(meta["host"])
+            if meta.get("port") is not None:
+                where += f":{meta['port']}"
+            if meta.get("database"):
+                where += f"/{meta['database']}"
+            return where
+        for key in ("database", "peer", "local", "path", "name"):
+            if meta.get(key) not in (None, ""):
+                return f"{key} {meta[key]!r}"
+        return "no address"
+
+    def _failure_message(self, reason: str) -> str:
+        where = "at the top level" if self.attr_name is None else f"at attribute {self.attr_name!r}"
+        return f"cannot reconnect {self.type_key} {where} ({self.describe()}): {reason}"
+
+    def __repr__(self) -> str:
+        attr = "" if self.attr_name is None else f" attr={self.attr_name!r}"
+        return f"<Reconnector {self.type_key}{attr} {self.describe()}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for missing attributes: say why the live API is not here.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{type(self).__name__} has no attribute {name!r}: it is a placeholder for a "
+            f"{self.type_key} that could not travel; call cerial.reconnect_all(obj) or "
+            ".reconnect() to get a live one"
+        )
 
 
-def reconnect_all(obj, **passwords):
-    return obj
+def _check_passwords(passwords: dict[str, Any]) -> dict[str, Mapping[str, str | None]]:
+    for type_key, table in passwords.items():
+        if not isinstance(table, Mapping):
+            raise TypeError(
+                f"reconnect_all password for {type_key!r} must be a dict like "
+                f"{{'*': default, 'attr_name': specific}}, not {type(table).__name__}"
+            )
+        for attr, secret in table.items():
+            if not isinstance(attr, str):
+                raise TypeError(
+                    f"reconnect_all password keys for {type_key!r} must be attribute names "
+                    f"or '*', not {type(attr).__name__}"
+                )
+            if secret is not None and not isinstance(secret, str):
+                raise TypeError(
+                    f"reconnect_all password for {type_key!r}[{attr!r}] must be a str or "
+                    f"None, not {type(secret).__name__}"
+                )
+    return passwords
+
+
+class _Walk:
+    """One ``reconnect_all`` traversal: visits each container once, keeps replacements."""
+
+    def __init__(self, passwords: Mapping[str, Mapping[str, str | None]]) -> None:
+        self.passwords = passwords
+        self.done: dict[int, Any] = {}
+        self.keep: list[Any] = []  # keeps visited objects alive, so ids stay unique
+
+    def password_for(self, placeholder: Reconnector) -> str | None:
+        table = self.passwords.get(placeholder.type_key) or {}
+        if placeholder.attr_name is not None and placeholder.attr_name in table:
+            return table[placeholder.attr_name]
+        return table.get("*")
+
+    def visit(self, obj: Any, name: str | None) -> Any:
+        if type(obj) in _ATOMS or isinstance(obj, _OPAQUE):
+            return obj
+        key = id(obj)
+        if key in self.done:
+            return self.done[key]
+        self.done[key] = obj
+        self.keep.append(obj)
+        if isinstance(obj, Reconnector):
+            if not obj.reconnectable:
+                return obj
+            obj.attr_name = name
+            live = obj.reconnect(self.password_for(obj))
+            self.done[key] = live
+            return live
+        if isinstance(obj, tuple):
+            items = [self.visit(item, name) for item in obj]
+            if any(new is not old for new, old in zip(items, obj)):
+                obj = self.done[key] = _remake_tuple(obj, items)
+        elif isinstance(obj, frozenset):
+            items = [self.visit(item, name) for item in obj]
+            if any(new is not old for new, old in zip(items, obj)):
+                obj = self.done[key] = type(obj)(items)
+        elif isinstance(obj, dict):
+            for k, value in list(obj.items()):
+                new = self.visit(value, k if isinstance(k, str) else name)
+                if new is not value:
+                    obj[k] = new
+        elif isinstance(obj, (list, deque)):
+            for i, value in enumerate(list(obj)):
+                new = self.visit(value, name)
+                if new is not value:
+                    obj[i] = new
+        elif isinstance(obj, set):
+            for value in list(obj):
+                new = self.visit(value, name)
+                if new is not value:
+                    obj.discard(value)
+                    obj.add(new)
+        self._visit_attributes(obj)
+        return obj
+
+    def _visit_attributes(self, obj: Any) -> None:
+        namespace = getattr(obj, "__dict__", None)
+        if isinstance(namespace, dict):
+            for attr, value in list(namespace.items()):
+                new = self.visit(value, attr)
+                if new is not value:
+                    _force_setattr(obj, attr, new)
+        for cls in type(obj).__mro__:
+            slots = cls.__dict__.get("__slots__", ())
+            for slot in (slots,) if isinstance(slots, str) else slots:
+                if slot in ("__dict__", "__weakref__"):
+                    continue
+                private = slot.startswith("__") and not slot.endswith("__")
+                attr = f"_{cls.__name__.lstrip('_')}{slot}" if private else slot
+                value = getattr(obj, attr, _MISSING)
+                if value is _MISSING:
+                    continue
+                new = self.visit(value, slot)
+                if new is not value:
+                    _force_setattr(obj, attr, new)
+
+
+def _remake_tuple(old: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
+    cls = type(old)
+    if cls is tuple:
+        return tuple(items)
+    make = getattr(cls, "_make", None)  # namedtuples
+    return make(items) if callable(make) else cls(items)
+
+
+def _force_setattr(obj: Any, attr: str, value: Any) -> None:
+    try:
+        setattr(obj, attr, value)
+    except (AttributeError, TypeError):  # frozen dataclasses, read-only properties
+        object.__setattr__(obj, attr, value)
+
+
+def reconnect_all(obj: Any, **passwords: Mapping[str, str | None]) -> Any:
+    """Replace every :class:`Reconnector` inside ``obj`` with a live resource.
+
+    Walks attributes (``__dict__`` and ``__slots__``), dict values and list, tuple and
+    set items (tuples are rebuilt), visiting each object once. Classes, modules and
+    functions are not entered. Each placeholder is replaced by
+    ``placeholder.reconnect(password)``; its password comes from the keyword map
+    ``{"module.ClassName": {"*": default, "attr_name": specific}}`` (the attribute's own
+    entry beats ``"*"``). Placeholders shared by several attributes become one resource.
+    Returns ``obj`` (the live resource when ``obj`` itself is a placeholder, a new tuple
+    when ``obj`` is a tuple that held one).
+
+    Example (in the receiving process)::
+
+        service = cerial.deserialize(data)      # service.db is a Reconnector
+        reconnect_all(service, **{"psycopg2.Connection": {"*": "pw", "audit_db": "other"}})
+        service.db.cursor()                      # a live connection again
+    """
+    return _Walk(_check_passwords(passwords)).visit(obj, None)

@@ -1,0 +1,124 @@
+"""``queue`` queues with their items, and ``multiprocessing`` pipe ends as placeholders.
+
+``Queue``, ``LifoQueue`` and ``PriorityQueue`` (and subclasses) travel with ``maxsize``
+and a snapshot of their items, taken under the queue's own mutex, so the original is
+not drained and ``get()`` on the copy returns the items in the same order. The copy's
+``unfinished_tasks`` is the number of items it holds: tasks that a consumer of the
+original took but has not marked done belong to the original, and counting them would
+make ``join()`` on the copy wait forever. Threads blocked on the original stay behind.
+
+``SimpleQueue`` has no way to look at its items, so they are taken out and put back in
+the same order. That is atomic for the queue's own users only when no other thread
+uses it while it is serialized.
+
+A ``multiprocessing`` ``Connection`` (an end of a ``Pipe``) is an OS handle that only
+the processes which inherited it can use, so it becomes a :class:`PipeReconnector`:
+``reconnect_all`` leaves it in place and its ``reconnect()`` explains why it cannot be
+rebuilt (hand pipe ends to a child when starting it, or use a Share).
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing.connection
+import queue
+from typing import Any
+
+from .. import _session
+from .._reconnect._base import ReconnectError, Reconnector
+from .._registry import register
+
+__all__ = ("PipeReconnector",)
+
+_QUEUE_ATTRS = frozenset(vars(queue.Queue())) | frozenset(vars(queue.PriorityQueue()))
+
+
+def _rebuild_queue(cls: type, maxsize: int) -> Any:
+    q = cls.__new__(cls)
+    queue.Queue.__init__(q, maxsize)  # calls the subclass's _init(), which makes q.queue
+    return q
+
+
+def _set_queue_state(q: Any, state: tuple[Any, dict[str, Any]]) -> Any:
+    items, extra = state
+    with q.mutex:
+        q.queue = items
+        q.unfinished_tasks = len(items)
+    q.__dict__.update(extra)
+    return q
+
+
+@register(queue.Queue, subclasses=True)
+def _queue_reduce(q: queue.Queue) -> tuple[Any, ...]:  # type: ignore[type-arg]
+    with q.mutex:
+        items = copy.copy(q.queue)  # a deque stays a deque (with its maxlen), a heap a heap
+    extra = {k: v for k, v in vars(q).items() if k not in _QUEUE_ATTRS}
+    return _rebuild_queue, (type(q), q.maxsize), (items, extra), None, None, _set_queue_state
+
+
+def _rebuild_simple_queue(cls: type) -> Any:
+    return cls()
+
+
+def _fill_simple_queue(q: Any, items: list[Any]) -> Any:
+    for item in items:
+        q.put(item)
+    return q
+
+
+@register(queue.SimpleQueue)
+def _simple_queue_reduce(q: queue.SimpleQueue) -> tuple[Any, ...]:  # type: ignore[type-arg]
+    memo = _session.memo()
+    entry = memo.get(id(q))
+    if entry is None or entry[0] is not q:
+        items = []
+        while True:
+            try:
+                items.append(q.get_nowait())
+            except queue.Empty:
+                break
+        for item in items:
+            q.put(item)
+        # Both pickling passes of one serialize() must see the same snapshot.
+        memo[id(q)] = entry = (q, items)
+    return _rebuild_simple_queue, (type(q),), entry[1], None, None, _fill_simple_queue
+
+
+if hasattr(queue, "_PySimpleQueue"):
+    register(queue._PySimpleQueue, _simple_queue_reduce)
+
+
+# -- pipe ends: placeholders -------------------------------------------------------------
+
+
+class PipeReconnector(Reconnector):
+    """Placeholder for an end of a ``multiprocessing.Pipe``; it can never be rebuilt."""
+
+    type_key = "multiprocessing.connection.Connection"
+    reconnectable = False
+
+    def describe(self) -> str:
+        ends = [name for name in ("readable", "writable") if self.metadata.get(name)]
+        return "/".join(ends) or "closed"
+
+    def _connect(self, password: str | None) -> Any:
+        raise ReconnectError(
+            self._failure_message(
+                "an end of a multiprocessing Pipe is an OS handle that only the processes "
+                "that inherited it can use; pass the Pipe to the child when starting it, "
+                "or share data through a Share or a queue instead"
+            )
+        )
+
+
+def _pipe_reduce(conn: Any) -> tuple[Any, ...]:
+    metadata = {"readable": conn.readable, "writable": conn.writable, "closed": conn.closed}
+    return PipeReconnector, (metadata,), {"note": "a pipe end cannot be rebuilt"}
+
+
+for _connection_type in (
+    multiprocessing.connection.Connection,
+    getattr(multiprocessing.connection, "PipeConnection", None),  # Windows
+):
+    if _connection_type is not None:
+        register(_connection_type, _pipe_reduce, subclasses=True)
