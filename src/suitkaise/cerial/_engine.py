@@ -65,7 +65,13 @@ class _Picklers:
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.fast = _FastPickler(_Sink(self.chunks), PROTOCOL)
-        self.full = _FullPickler(_Sink(self.chunks), PROTOCOL)
+        self._full: _FullPickler | None = None
+
+    @property
+    def full(self) -> _FullPickler:
+        if self._full is None:
+            self._full = _FullPickler(_Sink(self.chunks), PROTOCOL)
+        return self._full
 
     def dump(self, pickler: pickle.Pickler, obj: Any) -> list[bytes]:
         chunks = self.chunks
@@ -78,7 +84,12 @@ class _Picklers:
 
 
 class _ThreadState(threading.local):
-    """Each thread reuses its picklers: building one costs more than a tiny dump."""
+    """Each thread reuses its picklers: building one costs more than a tiny dump.
+
+    A pickler keeps the output buffer its largest dump grew, and allocates one that
+    size at every later dump; after a large output the thread takes fresh picklers so
+    that small dumps stay cheap.
+    """
 
     def __init__(self) -> None:
         self.picklers = _Picklers()
@@ -86,6 +97,7 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+_RENEW_AFTER = 1 << 20
 
 
 def _mentions_main(chunks: list[bytes], flags: list[bool]) -> bool:
@@ -115,9 +127,12 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
         return _serialize(_Picklers(), obj, debug)
     state.busy = True
     try:
-        return _serialize(state.picklers, obj, debug)
+        data = _serialize(state.picklers, obj, debug)
     finally:
         state.busy = False
+    if len(data) > _RENEW_AFTER:
+        state.picklers = _Picklers()
+    return data
 
 
 def _serialize(picklers: _Picklers, obj: Any, debug: bool) -> bytes:
