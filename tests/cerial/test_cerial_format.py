@@ -5,10 +5,13 @@ from __future__ import annotations
 import pickle
 import random
 import struct
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from _support import TIMEOUT
 
 from suitkaise import cerial
 from suitkaise.cerial import DeserializationError
@@ -152,3 +155,15 @@ def test_fuzz_100k_random_and_mutated_inputs():
             outcomes["rejected"] += 1
     assert sum(outcomes.values()) == 100_000
     print(f"fuzz outcomes over 100,000 inputs: {outcomes}")
+
+
+def test_import_does_not_load_drivers():
+    code = (
+        "import sys, suitkaise.cerial; "
+        "print(sorted(m for m in ('sqlite3', 'socket', 'tempfile', 'multiprocessing') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=TIMEOUT, check=True
+    )
+    assert done.stdout.decode().strip() == "[]"

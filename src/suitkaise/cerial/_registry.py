@@ -20,12 +20,13 @@ probe and no Python call.
 from __future__ import annotations
 
 import copyreg
+import importlib
 import operator
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ("DISPATCH", "PROTOCOL", "Reducer", "register", "reducer_for")
+__all__ = ("DISPATCH", "PROTOCOL", "Reducer", "register", "register_lazy", "reducer_for")
 
 PROTOCOL = 5
 
@@ -34,7 +35,8 @@ R = TypeVar("R", bound=Reducer)
 
 _exact: dict[type, Reducer] = {}
 _inherited: dict[type, Reducer] = {}
-_lock = threading.Lock()
+_lazy: dict[str, str] = {}
+_lock = threading.RLock()
 _CACHE_LIMIT = 50_000
 
 _default_reduce = operator.methodcaller("__reduce_ex__", PROTOCOL)
@@ -48,7 +50,20 @@ def _hook_reduce(obj: Any) -> tuple[Any, ...]:
     return _rebuild_from_hook, (type(obj), obj.__serialize__())
 
 
+def _load_lazy(cls: type) -> bool:
+    """Import the handler module waiting for ``cls`` or a base class, if any."""
+    with _lock:
+        for base in cls.__mro__:
+            module = _lazy.pop(f"{base.__module__}.{base.__qualname__}", None)
+            if module is not None:
+                importlib.import_module(module)
+                return True
+    return False
+
+
 def _resolve(cls: type) -> Reducer:
+    if _lazy and _load_lazy(cls):
+        return _resolve(cls)
     if callable(getattr(cls, "__serialize__", None)) and not issubclass(cls, type):
         return _hook_reduce
     reducer = _exact.get(cls)
@@ -114,3 +129,18 @@ def register(
         return func
 
     return add if reducer is None else add(reducer)
+
+
+def register_lazy(type_name: str, handler_module: str) -> None:
+    """Import ``handler_module`` when an instance of ``type_name`` is first serialized.
+
+    ``type_name`` is ``"module.QualName"`` of a class (subclasses match too);
+    ``handler_module`` registers the real reducer when imported. This keeps
+    ``import suitkaise.cerial`` from importing every driver it knows (sqlite3, socket,
+    database clients): a program that holds such an object has imported it already.
+    """
+    if not isinstance(type_name, str) or not isinstance(handler_module, str):
+        raise TypeError("register_lazy() takes two strings: a type name and a module name")
+    with _lock:
+        _lazy[type_name] = handler_module
+        DISPATCH.clear()

@@ -1,12 +1,15 @@
 """cerial's built-in handlers, one module per type family.
 
-Importing this package registers them all. To add a type: write one small module
-here with a ``_<type>_reduce`` function decorated with ``@register(Type)``, import it
-below, and add a sample object to the tests' catalogue.
+Importing this package registers them all, except those whose type lives in a module
+cerial should not import up front: they are registered by name with
+``register_lazy`` below. To add a type: write one small module here with a
+``_<type>_reduce`` function decorated with ``@register(Type)``, import it below (or
+name it in ``register_lazy``), and add a sample object to the tests' catalogue.
 """
 
 from __future__ import annotations
 
+from .._registry import register_lazy
 from . import (
     _classes,
     _contextvars,
@@ -22,6 +25,8 @@ from . import (
 )
 
 __all__ = ()
+
+register_lazy("tempfile._TemporaryFileWrapper", f"{__name__}._tempfiles")
 
 del (
     _classes,

@@ -32,7 +32,6 @@ import io
 import os
 import stat
 import sys
-import tempfile
 from typing import Any
 
 from .._registry import register
@@ -186,12 +185,3 @@ def _wrapper_over_buffer_reduce(f: io.TextIOWrapper, what: str) -> tuple[Any, ..
         return _rebuild_wrapper, (io.BytesIO(), text, None, True)
     position = f.tell()  # flushes the wrapper into the buffer first
     return _rebuild_wrapper, (buffer, text, position, False)
-
-
-def _same(obj: Any) -> Any:
-    return obj
-
-
-@register(tempfile._TemporaryFileWrapper)  # type: ignore[attr-defined]
-def _named_temporary_file_reduce(wrapper: Any) -> tuple[Any, ...]:
-    return _same, (wrapper.file,)

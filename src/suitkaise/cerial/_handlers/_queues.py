@@ -1,4 +1,4 @@
-"""``queue`` queues with their items, and ``multiprocessing`` pipe ends as placeholders.
+"""``queue`` queues with their items.
 
 ``Queue``, ``LifoQueue`` and ``PriorityQueue`` (and subclasses) travel with ``maxsize``
 and a snapshot of their items, taken under the queue's own mutex, so the original is
@@ -10,25 +10,18 @@ make ``join()`` on the copy wait forever. Threads blocked on the original stay b
 ``SimpleQueue`` has no way to look at its items, so they are taken out and put back in
 the same order. That is atomic for the queue's own users only when no other thread
 uses it while it is serialized.
-
-A ``multiprocessing`` ``Connection`` (an end of a ``Pipe``) is an OS handle that only
-the processes which inherited it can use, so it becomes a :class:`PipeReconnector`:
-``reconnect_all`` leaves it in place and its ``reconnect()`` explains why it cannot be
-rebuilt (hand pipe ends to a child when starting it, or use a Share).
 """
 
 from __future__ import annotations
 
 import copy
-import multiprocessing.connection
 import queue
 from typing import Any
 
 from .. import _session
-from .._reconnect._base import ReconnectError, Reconnector
 from .._registry import register
 
-__all__ = ("PipeReconnector",)
+__all__ = ()
 
 _QUEUE_ATTRS = frozenset(vars(queue.Queue())) | frozenset(vars(queue.PriorityQueue()))
 
@@ -86,39 +79,3 @@ def _simple_queue_reduce(q: queue.SimpleQueue) -> tuple[Any, ...]:  # type: igno
 
 if hasattr(queue, "_PySimpleQueue"):
     register(queue._PySimpleQueue, _simple_queue_reduce)
-
-
-# -- pipe ends: placeholders -------------------------------------------------------------
-
-
-class PipeReconnector(Reconnector):
-    """Placeholder for an end of a ``multiprocessing.Pipe``; it can never be rebuilt."""
-
-    type_key = "multiprocessing.connection.Connection"
-    reconnectable = False
-
-    def describe(self) -> str:
-        ends = [name for name in ("readable", "writable") if self.metadata.get(name)]
-        return "/".join(ends) or "closed"
-
-    def _connect(self, password: str | None) -> Any:
-        raise ReconnectError(
-            self._failure_message(
-                "an end of a multiprocessing Pipe is an OS handle that only the processes "
-                "that inherited it can use; pass the Pipe to the child when starting it, "
-                "or share data through a Share or a queue instead"
-            )
-        )
-
-
-def _pipe_reduce(conn: Any) -> tuple[Any, ...]:
-    metadata = {"readable": conn.readable, "writable": conn.writable, "closed": conn.closed}
-    return PipeReconnector, (metadata,), {"note": "a pipe end cannot be rebuilt"}
-
-
-for _connection_type in (
-    multiprocessing.connection.Connection,
-    getattr(multiprocessing.connection, "PipeConnection", None),  # Windows
-):
-    if _connection_type is not None:
-        register(_connection_type, _pipe_reduce, subclasses=True)
