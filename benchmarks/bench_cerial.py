@@ -245,7 +245,9 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print ``rows`` under ``header``, in left-aligned columns as wide as their content."""
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def cerial_ratio(result: Result) -> float:

@@ -76,31 +76,59 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
     add("frozenset", "plain", lambda: frozenset({"a", "b"}))
     add("tuple", "plain", lambda: (1, ("nested", 2.0)))
     add("bytes_bytearray", "plain", lambda: (b"\x00\xff", bytearray(b"abc")))
-    add("datetime", "stdlib-values", lambda: (
-        datetime.datetime(2024, 5, 17, 12, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
-        datetime.date(2020, 1, 1), datetime.timedelta(days=3, seconds=7), datetime.time(23, 59),
-    ))
+    add(
+        "datetime",
+        "stdlib-values",
+        lambda: (
+            datetime.datetime(
+                2024, 5, 17, 12, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+            ),
+            datetime.date(2020, 1, 1),
+            datetime.timedelta(days=3, seconds=7),
+            datetime.time(23, 59),
+        ),
+    )
     add("decimal", "stdlib-values", lambda: decimal.Decimal("3.14159265358979323846"))
     add("fraction", "stdlib-values", lambda: fractions.Fraction(22, 7))
     add("uuid", "stdlib-values", lambda: uuid.UUID("12345678-1234-5678-1234-567812345678"))
-    add("pathlib", "stdlib-values", lambda: (pathlib.PurePosixPath("/a/b.txt"), pathlib.Path("rel/x")))
+    add(
+        "pathlib",
+        "stdlib-values",
+        lambda: (pathlib.PurePosixPath("/a/b.txt"), pathlib.Path("rel/x")),
+    )
 
     # -- collections ------------------------------------------------------------------
-    add("OrderedDict", "collections", lambda: collections.OrderedDict([("z", 1), ("a", 2)]),
-        lambda a, b: a == b and list(a) == list(b))
+    add(
+        "OrderedDict",
+        "collections",
+        lambda: collections.OrderedDict([("z", 1), ("a", 2)]),
+        lambda a, b: a == b and list(a) == list(b),
+    )
 
     def make_defaultdict() -> Any:
         d = collections.defaultdict(lambda: "fallback")
         d["x"] = "set"
         return d
 
-    add("defaultdict_lambda", "collections", make_defaultdict,
-        lambda a, b: dict(a) == dict(b) and b["missing"] == "fallback")
-    add("deque", "collections", lambda: collections.deque([1, 2, 3], maxlen=5),
-        lambda a, b: a == b and b.maxlen == 5)
+    add(
+        "defaultdict_lambda",
+        "collections",
+        make_defaultdict,
+        lambda a, b: dict(a) == dict(b) and b["missing"] == "fallback",
+    )
+    add(
+        "deque",
+        "collections",
+        lambda: collections.deque([1, 2, 3], maxlen=5),
+        lambda a, b: a == b and b.maxlen == 5,
+    )
     add("Counter", "collections", lambda: collections.Counter("abracadabra"))
-    add("ChainMap", "collections", lambda: collections.ChainMap({"a": 1}, {"a": 2, "b": 3}),
-        lambda a, b: a == b and b.maps == a.maps)
+    add(
+        "ChainMap",
+        "collections",
+        lambda: collections.ChainMap({"a": 1}, {"a": 2, "b": 3}),
+        lambda a, b: a == b and b.maps == a.maps,
+    )
 
     # -- classes defined here (local, so by value) ----------------------------------
     def make_enum() -> Any:
@@ -123,14 +151,25 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
 
         return Point(3, 4)
 
-    add("dataclass", "classes", make_dataclass,
-        lambda a, b: dataclasses.is_dataclass(b) and dataclasses.astuple(b) == (3, 4) and b.norm2() == 25)
+    add(
+        "dataclass",
+        "classes",
+        make_dataclass,
+        lambda a, b: (
+            dataclasses.is_dataclass(b) and dataclasses.astuple(b) == (3, 4) and b.norm2() == 25
+        ),
+    )
 
     def make_namedtuple() -> Any:
         Pair = collections.namedtuple("Pair", "left right")
         return Pair(1, "r")
 
-    add("namedtuple", "classes", make_namedtuple, lambda a, b: tuple(b) == (1, "r") and b.right == "r")
+    add(
+        "namedtuple",
+        "classes",
+        make_namedtuple,
+        lambda a, b: tuple(b) == (1, "r") and b.right == "r",
+    )
 
     def make_slots() -> Any:
         class Slotted:
@@ -141,8 +180,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
 
         return Slotted()
 
-    add("slots_object", "classes", make_slots,
-        lambda a, b: (b.a, b.b) == (1, [2]) and not hasattr(b, "__dict__"))
+    add(
+        "slots_object",
+        "classes",
+        make_slots,
+        lambda a, b: (b.a, b.b) == (1, [2]) and not hasattr(b, "__dict__"),
+    )
 
     def make_local_class() -> Any:
         class Greeter:
@@ -153,12 +196,16 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
 
         return Greeter
 
-    add("local_class", "classes", make_local_class,
-        lambda a, b: b.__name__ == "Greeter" and b().greet("x") == "hi x")
+    add(
+        "local_class",
+        "classes",
+        make_local_class,
+        lambda a, b: b.__name__ == "Greeter" and b().greet("x") == "hi x",
+    )
 
     # -- functions ----------------------------------------------------------------------
     add("importable_function", "functions", lambda: os.path.join, lambda a, b: b is os.path.join)
-    add("lambda", "functions", lambda: (lambda x: x * 3), lambda a, b: b(5) == 15)
+    add("lambda", "functions", lambda: lambda x: x * 3, lambda a, b: b(5) == 15)
 
     def make_closure() -> Any:
         base = 10
@@ -181,10 +228,20 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         return Counter().plus
 
     add("bound_method", "functions", make_bound_method, lambda a, b: b(1) == 6)
-    add("partial", "functions", lambda: functools.partial(max, 3, key=abs),
-        lambda a, b: b(-9) == -9 and b.args == (3,))
-    add("compiled_regex", "functions", lambda: re.compile(r"(?P<word>\w+)-\d", re.IGNORECASE),
-        lambda a, b: b.pattern == a.pattern and b.flags == a.flags and b.match("ab-1")["word"] == "ab")
+    add(
+        "partial",
+        "functions",
+        lambda: functools.partial(max, 3, key=abs),
+        lambda a, b: b(-9) == -9 and b.args == (3,),
+    )
+    add(
+        "compiled_regex",
+        "functions",
+        lambda: re.compile(r"(?P<word>\w+)-\d", re.IGNORECASE),
+        lambda a, b: (
+            b.pattern == a.pattern and b.flags == a.flags and b.match("ab-1")["word"] == "ab"
+        ),
+    )
 
     # -- identity ---------------------------------------------------------------------
     def make_cycle() -> Any:
@@ -193,8 +250,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         data["self"] = data
         return data
 
-    add("cycles_shared_refs", "identity", make_cycle,
-        lambda a, b: b["a"] is b["b"] and b["self"] is b and b["a"] == [1, 2])
+    add(
+        "cycles_shared_refs",
+        "identity",
+        make_cycle,
+        lambda a, b: b["a"] is b["b"] and b["self"] is b and b["a"] == [1, 2],
+    )
 
     # -- threading primitives ---------------------------------------------------------
     def make_held_lock() -> Any:
@@ -218,7 +279,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         sem.acquire()
         return sem
 
-    add("semaphore", "sync", make_semaphore, lambda a, b: type(b) is threading.Semaphore and b._value == 2)
+    add(
+        "semaphore",
+        "sync",
+        make_semaphore,
+        lambda a, b: type(b) is threading.Semaphore and b._value == 2,
+    )
 
     def make_bounded() -> Any:
         sem = threading.BoundedSemaphore(2)
@@ -243,10 +309,18 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         return event
 
     add("event", "sync", make_event, lambda a, b: type(b) is threading.Event and b.is_set())
-    add("condition", "sync", lambda: threading.Condition(threading.Lock()),
-        lambda a, b: isinstance(b, threading.Condition) and b.acquire(blocking=False))
-    add("barrier", "sync", lambda: threading.Barrier(3, action=lambda: None, timeout=7.5),
-        lambda a, b: b.parties == 3 and b._timeout == 7.5 and callable(b._action) and not b.broken)
+    add(
+        "condition",
+        "sync",
+        lambda: threading.Condition(threading.Lock()),
+        lambda a, b: isinstance(b, threading.Condition) and b.acquire(blocking=False),
+    )
+    add(
+        "barrier",
+        "sync",
+        lambda: threading.Barrier(3, action=lambda: None, timeout=7.5),
+        lambda a, b: b.parties == 3 and b._timeout == 7.5 and callable(b._action) and not b.broken,
+    )
 
     # -- queues ---------------------------------------------------------------------------
     def make_queue(cls: Any) -> Callable[[], Any]:
@@ -262,6 +336,7 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         def check(a: Any, b: Any) -> bool:
             got = [b.get(timeout=1) for _ in range(3)]
             return type(b) is type(a) and b.maxsize == 10 and got == expected and a.qsize() == 3
+
         return check
 
     add("Queue", "queues", make_queue(queue.Queue), queue_ok([3, 1, 2]))
@@ -274,8 +349,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         q.put("b")
         return q
 
-    add("SimpleQueue", "queues", make_simple_queue,
-        lambda a, b: [b.get(timeout=1), b.get(timeout=1)] == ["a", "b"] and a.qsize() == 2)
+    add(
+        "SimpleQueue",
+        "queues",
+        make_simple_queue,
+        lambda a, b: [b.get(timeout=1), b.get(timeout=1)] == ["a", "b"] and a.qsize() == 2,
+    )
 
     # -- logging ----------------------------------------------------------------------
     def make_logger() -> Any:
@@ -283,8 +362,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         logger.setLevel(logging.WARNING)
         return logger
 
-    add("logger", "logging", make_logger,
-        lambda a, b: b.name == "suitkaise.catalogue.sample" and b.level == logging.WARNING)
+    add(
+        "logger",
+        "logging",
+        make_logger,
+        lambda a, b: b.name == "suitkaise.catalogue.sample" and b.level == logging.WARNING,
+    )
     add("root_logger", "logging", logging.getLogger, lambda a, b: b is logging.getLogger())
 
     # -- files ------------------------------------------------------------------------
@@ -306,24 +389,39 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         f.readline()
         return f
 
-    add("text_file", "files", make_text_file,
+    add(
+        "text_file",
+        "files",
+        make_text_file,
         lambda a, b: type(b) is io.TextIOWrapper and b.mode == "r" and b.read() == "wörld\n",
-        close_and_remove)
+        close_and_remove,
+    )
 
     def make_binary_file() -> Any:
         f = open(temp_path(b"0123456789"), "rb")
         f.read(4)
         return f
 
-    add("binary_file", "files", make_binary_file,
-        lambda a, b: type(b) is io.BufferedReader and b.read() == b"456789", close_and_remove)
+    add(
+        "binary_file",
+        "files",
+        make_binary_file,
+        lambda a, b: type(b) is io.BufferedReader and b.read() == b"456789",
+        close_and_remove,
+    )
 
     def make_fileio() -> Any:
         f = open(temp_path(b"abcdef"), "rb", buffering=0)
         f.read(2)
         return f
 
-    add("FileIO", "files", make_fileio, lambda a, b: type(b) is io.FileIO and b.read() == b"cdef", close_and_remove)
+    add(
+        "FileIO",
+        "files",
+        make_fileio,
+        lambda a, b: type(b) is io.FileIO and b.read() == b"cdef",
+        close_and_remove,
+    )
 
     def make_write_file() -> Any:
         f = open(temp_path(b""), "w")
@@ -344,15 +442,24 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         os.remove(f.name)
         return f
 
-    add("closed_file", "files", make_closed_file,
-        lambda a, b: type(b) is io.BufferedReader and b.closed and b.name == a.name)
+    add(
+        "closed_file",
+        "files",
+        make_closed_file,
+        lambda a, b: type(b) is io.BufferedReader and b.closed and b.name == a.name,
+    )
 
     def make_stringio() -> Any:
         s = io.StringIO("hello world")
         s.seek(6)
         return s
 
-    add("StringIO", "files", make_stringio, lambda a, b: b.read() == "world" and b.getvalue() == "hello world")
+    add(
+        "StringIO",
+        "files",
+        make_stringio,
+        lambda a, b: b.read() == "world" and b.getvalue() == "hello world",
+    )
 
     def make_bytesio() -> Any:
         s = io.BytesIO(b"hello world")
@@ -372,18 +479,28 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         next(gen)
         return gen
 
-    add("generator", "iterators", make_generator,
-        lambda a, b: inspect.isgenerator(b) and list(b) == [3, 2, 1])
+    add(
+        "generator",
+        "iterators",
+        make_generator,
+        lambda a, b: inspect.isgenerator(b) and list(b) == [3, 2, 1],
+    )
 
     # -- contextvars ----------------------------------------------------------------
-    sample_var: contextvars.ContextVar[str] = contextvars.ContextVar("cerial_catalogue", default="d")
+    sample_var: contextvars.ContextVar[str] = contextvars.ContextVar(
+        "cerial_catalogue", default="d"
+    )
 
     def make_contextvar() -> Any:
         sample_var.set("sent")
         return sample_var
 
-    add("ContextVar", "contextvars", make_contextvar,
-        lambda a, b: b.name == "cerial_catalogue" and b.get() == "sent")
+    add(
+        "ContextVar",
+        "contextvars",
+        make_contextvar,
+        lambda a, b: b.name == "cerial_catalogue" and b.get() == "sent",
+    )
 
     # -- weak references ----------------------------------------------------------------
     def make_weak(kind: str) -> Callable[[], Any]:
@@ -407,10 +524,18 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
 
     add("weakref", "weakrefs", make_weak("ref"), lambda a, b: b[1]() is b[0][0])
     add("weakproxy", "weakrefs", make_weak("proxy"), lambda a, b: b[1].v == 1)
-    add("WeakValueDictionary", "weakrefs", make_weak("values"),
-        lambda a, b: dict(b[1]) == {"a": b[0][0], "b": b[0][1]})
-    add("WeakKeyDictionary", "weakrefs", make_weak("keys"),
-        lambda a, b: dict(b[1]) == {b[0][0]: "a", b[0][1]: "b"})
+    add(
+        "WeakValueDictionary",
+        "weakrefs",
+        make_weak("values"),
+        lambda a, b: dict(b[1]) == {"a": b[0][0], "b": b[0][1]},
+    )
+    add(
+        "WeakKeyDictionary",
+        "weakrefs",
+        make_weak("keys"),
+        lambda a, b: dict(b[1]) == {b[0][0]: "a", b[0][1]: "b"},
+    )
     add("WeakSet", "weakrefs", make_weak("set"), lambda a, b: set(b[1]) == set(b[0]))
 
     def make_dead_ref() -> Any:
@@ -419,7 +544,12 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
 
         return weakref.ref(Gone())
 
-    add("dead_weakref", "weakrefs", make_dead_ref, lambda a, b: isinstance(b, weakref.ref) and b() is None)
+    add(
+        "dead_weakref",
+        "weakrefs",
+        make_dead_ref,
+        lambda a, b: isinstance(b, weakref.ref) and b() is None,
+    )
 
     # -- resources that become Reconnectors -------------------------------------------
     def placeholder(type_key: str, **expected: Any) -> Callable[[Any, Any], bool]:
@@ -429,6 +559,7 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
                 and b.type_key == type_key
                 and all(b.metadata.get(k) == v for k, v in expected.items())
             )
+
         return check
 
     def make_listener() -> Any:
@@ -441,9 +572,13 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         if not isinstance(obj, Reconnector):
             obj.close()
 
-    add("socket_listening", "reconnect", make_listener,
+    add(
+        "socket_listening",
+        "reconnect",
+        make_listener,
         lambda a, b: placeholder("socket.socket", listening=True, local=a.getsockname())(a, b),
-        close_resource)
+        close_resource,
+    )
 
     def make_sqlite_file() -> Any:
         path = temp_path(b"")
@@ -459,19 +594,35 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
             if path and os.path.exists(path):
                 os.remove(path)
 
-    add("sqlite_file", "reconnect", make_sqlite_file,
-        lambda a, b: placeholder("sqlite3.Connection", in_memory=False)(a, b)
-        and b.metadata["database"] == a.execute("PRAGMA database_list").fetchall()[0][2],
-        close_sqlite)
-    add("sqlite_memory", "reconnect", lambda: sqlite3.connect(":memory:"),
-        lambda a, b: placeholder("sqlite3.Connection", in_memory=True)(a, b) and "in-memory" in b.note,
-        close_resource)
+    add(
+        "sqlite_file",
+        "reconnect",
+        make_sqlite_file,
+        lambda a, b: (
+            placeholder("sqlite3.Connection", in_memory=False)(a, b)
+            and b.metadata["database"] == a.execute("PRAGMA database_list").fetchall()[0][2]
+        ),
+        close_sqlite,
+    )
+    add(
+        "sqlite_memory",
+        "reconnect",
+        lambda: sqlite3.connect(":memory:"),
+        lambda a, b: (
+            placeholder("sqlite3.Connection", in_memory=True)(a, b) and "in-memory" in b.note
+        ),
+        close_resource,
+    )
 
     def make_thread() -> Any:
         return threading.Thread(target=print, args=("hi",), name="catalogue-thread", daemon=True)
 
-    add("thread", "reconnect", make_thread,
-        placeholder("threading.Thread", name="catalogue-thread", daemon=True))
+    add(
+        "thread",
+        "reconnect",
+        make_thread,
+        placeholder("threading.Thread", name="catalogue-thread", daemon=True),
+    )
 
     def make_pipe_end() -> Any:
         return multiprocessing.Pipe()
@@ -480,9 +631,13 @@ def _build() -> tuple[Entry, ...]:  # noqa: C901 - one flat list of samples, on 
         for end in obj:
             close_resource(end)
 
-    add("pipe_connection", "reconnect", make_pipe_end,
+    add(
+        "pipe_connection",
+        "reconnect",
+        make_pipe_end,
         lambda a, b: all(placeholder("multiprocessing.connection.Connection")(a, end) for end in b),
-        close_pipe)
+        close_pipe,
+    )
 
     return tuple(entries)
 

@@ -64,8 +64,21 @@ def test_catalogue_roundtrip_through_fresh_interpreter():
 
 def test_catalogue_has_every_family():
     families = {entry.family for entry in CATALOGUE}
-    assert {"plain", "collections", "classes", "functions", "identity", "sync", "queues",
-            "logging", "files", "iterators", "contextvars", "weakrefs", "reconnect"} <= families
+    assert {
+        "plain",
+        "collections",
+        "classes",
+        "functions",
+        "identity",
+        "sync",
+        "queues",
+        "logging",
+        "files",
+        "iterators",
+        "contextvars",
+        "weakrefs",
+        "reconnect",
+    } <= families
     names = [entry.name for entry in CATALOGUE]
     assert len(names) == len(set(names))
 
@@ -90,7 +103,11 @@ def test_sync_primitives_behave_in_fresh_interpreter():
         out["rlock_reentrant"] = rlock.acquire(timeout=TIMEOUT) and rlock.acquire(timeout=TIMEOUT)
         rlock.release()
         rlock.release()
-        out["sem"] = [sem.acquire(blocking=False), sem.acquire(blocking=False), sem.acquire(blocking=False)]
+        out["sem"] = [
+            sem.acquire(blocking=False),
+            sem.acquire(blocking=False),
+            sem.acquire(blocking=False),
+        ]
         out["event"] = event.wait(TIMEOUT)
 
         ready = threading.Event()
@@ -118,7 +135,9 @@ def test_sync_primitives_behave_in_fresh_interpreter():
         return out
 
     try:
-        got = run_in_fresh_interpreter(check, held, threading.Lock(), rlock, sem, event, cond, barrier)
+        got = run_in_fresh_interpreter(
+            check, held, threading.Lock(), rlock, sem, event, cond, barrier
+        )
     finally:
         rlock.release()
     assert got == {
@@ -272,8 +291,16 @@ def test_logger_level_travels_in_fresh_interpreter():
     def check(lg, custom, root):
         same = lg is logging.getLogger("suitkaise.tests.families.level")
         rebuilt = logging.getLogger("suitkaise.tests.families.custom")
-        return (same, lg.level, lg.isEnabledFor(logging.WARNING), custom is rebuilt,
-                custom.audit("x"), custom.level, root is logging.getLogger(), root.level)
+        return (
+            same,
+            lg.level,
+            lg.isEnabledFor(logging.WARNING),
+            custom is rebuilt,
+            custom.audit("x"),
+            custom.level,
+            root is logging.getLogger(),
+            root.level,
+        )
 
     got = run_in_fresh_interpreter(check, logger, custom, logging.getLogger())
     assert got == (True, logging.ERROR, False, True, "audit: x", logging.DEBUG, True, root_level)
@@ -296,7 +323,14 @@ def test_files_reopen_at_position_in_fresh_interpreter(tmp_path):
     raw.seek(14)
 
     def check(text, binary, raw):
-        out = (text.readline(), text.encoding, binary.read(2), binary.mode, raw.read(), type(raw).__name__)
+        out = (
+            text.readline(),
+            text.encoding,
+            binary.read(2),
+            binary.mode,
+            raw.read(),
+            type(raw).__name__,
+        )
         for f in (text, binary, raw):
             f.close()
         return out
@@ -603,7 +637,12 @@ def test_serialize_hooks_beat_builtin_handlers():
 
     objs = (Flag(), Reentrant(), Config("hunter2", "hello"))
     assert check(*roundtrip(objs)) == ({"hooked": True}, "rlock state", "<redacted>", "hello")
-    assert run_in_fresh_interpreter(check, *objs) == ({"hooked": True}, "rlock state", "<redacted>", "hello")
+    assert run_in_fresh_interpreter(check, *objs) == (
+        {"hooked": True},
+        "rlock state",
+        "<redacted>",
+        "hello",
+    )
     assert b"hunter2" not in cerial.serialize(objs)
 
 
@@ -642,8 +681,13 @@ def test_ir_and_json_name_type_and_handler(tmp_path):
     assert cerial.serialize_ir(threading.Lock())["handler"] == "_lock_reduce"
     by_key = {pair[0]["value"]: pair[1] for pair in tree["items"]}
     assert by_key["lock"]["type"] == "_thread.lock" and by_key["lock"]["handler"] == "_lock_reduce"
-    assert by_key["queue"]["type"] == "queue.Queue" and by_key["queue"]["handler"] == "_queue_reduce"
+    assert (
+        by_key["queue"]["type"] == "queue.Queue" and by_key["queue"]["handler"] == "_queue_reduce"
+    )
     assert by_key["logger"]["handler"] == "_logger_reduce"
     assert by_key["file"]["handler"] == "_file_reduce"
     assert by_key["gen"]["handler"] == "_generator_reduce"
-    assert by_key["gen"]["args"][0]["items"] == [{"type": "int", "value": 0}, {"type": "int", "value": 1}]
+    assert by_key["gen"]["args"][0]["items"] == [
+        {"type": "int", "value": 0},
+        {"type": "int", "value": 1},
+    ]

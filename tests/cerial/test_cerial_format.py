@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from _support import TIMEOUT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from _support import TIMEOUT
 
 from suitkaise import cerial
 from suitkaise.cerial import DeserializationError

@@ -47,7 +47,9 @@ def test_password_map_attr_specific_beats_star():
         others: list
 
     svc = Service(fake(), fake(), {"audit": fake()}, [fake(), (fake(),)])
-    out = reconnect_all(svc, **{"tests.FakeDriver": {"*": "default", "primary": "p1", "audit": "a1"}})
+    out = reconnect_all(
+        svc, **{"tests.FakeDriver": {"*": "default", "primary": "p1", "audit": "a1"}}
+    )
     assert out is svc
     assert svc.primary == ("live", "db.local", "primary", "p1")
     assert svc.replica == ("live", "db.local", "replica", "default")
@@ -197,7 +199,9 @@ def test_listening_unbound_udp_and_closed_sockets():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", 0))
         udp_copy = roundtrip(udp)
-        assert udp_copy.metadata["local"] == udp.getsockname() and not udp_copy.metadata["listening"]
+        assert (
+            udp_copy.metadata["local"] == udp.getsockname() and not udp_copy.metadata["listening"]
+        )
     with socket.socket() as plain:
         plain.settimeout(3.5)
         with roundtrip(plain).reconnect() as fresh:

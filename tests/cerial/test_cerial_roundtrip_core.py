@@ -127,7 +127,9 @@ def test_bound_method_and_partial():
         def add(self, k):
             return self.n + k
 
-    assert run_in_fresh_interpreter(lambda m, p: (m(1), p()), Counter().add, functools.partial(max, 3, 9)) == (6, 9)
+    assert run_in_fresh_interpreter(
+        lambda m, p: (m(1), p()), Counter().add, functools.partial(max, 3, 9)
+    ) == (6, 9)
 
 
 def test_cycles_and_shared_identity():

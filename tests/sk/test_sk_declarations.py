@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import pickle
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -111,7 +112,9 @@ def test_unsupported_modifier_raises_naming_method_and_modifier() -> None:
 
 def test_unsupported_list() -> None:
     p = FakeProcess()
-    with pytest.raises(SkModifierError, match=r"result\(\) does not support the retry\(\) modifier"):
+    with pytest.raises(
+        SkModifierError, match=r"result\(\) does not support the retry\(\) modifier"
+    ):
         p.result.retry(times=2)
     assert p.result.supported_modifiers == ("timeout", "background", "asynced", "rate_limit")
     assert p.wait.supported_modifiers == ("asynced",)

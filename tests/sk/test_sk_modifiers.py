@@ -222,9 +222,7 @@ def test_asynced_runs_off_the_event_loop() -> None:
         return threading.get_ident()
 
     async def main() -> tuple[int, list[int]]:
-        idents = await asyncio.wait_for(
-            asyncio.gather(meet.asynced()(), meet.asynced()()), TIMEOUT
-        )
+        idents = await asyncio.wait_for(asyncio.gather(meet.asynced()(), meet.asynced()()), TIMEOUT)
         return threading.get_ident(), idents
 
     loop_thread, idents = asyncio.run(main())

@@ -101,7 +101,7 @@ _RENEW_AFTER = 1 << 20
 
 
 def _mentions_main(chunks: list[bytes], flags: list[bool]) -> bool:
-    for chunk, raw in zip(chunks, flags):
+    for chunk, raw in zip(chunks, flags, strict=True):
         if not raw and _MAIN_MARKER in chunk:
             return True
     return False

@@ -74,13 +74,13 @@ def pack(chunks: Sequence[bytes], flags: Sequence[bool]) -> bytes:
         return b"".join((_HEAD.pack(MAGIC, VERSION, 0, size, crc, 0), *chunks))
     table = []
     offset = 0
-    for chunk, raw in zip(chunks, flags):
+    for chunk, raw in zip(chunks, flags, strict=True):
         if raw:
             table.append(_RANGE.pack(offset, len(chunk)))
         offset += len(chunk)
     table_bytes = b"".join(table)
     crc = zlib.crc32(table_bytes)
-    for chunk, raw in zip(chunks, flags):
+    for chunk, raw in zip(chunks, flags, strict=True):
         if not raw:
             crc = zlib.crc32(chunk, crc)
     head = _HEAD.pack(MAGIC, VERSION, 0, offset, crc, len(table))

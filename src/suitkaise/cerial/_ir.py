@@ -141,7 +141,7 @@ class _Walker:
         children = list(_state_children(state, path))
         if len(children) == 1 and children[0][0] == f"{path}.__getstate__()":
             return self.walk(state, children[0][0])
-        return {name[len(path):].lstrip("."): self.walk(value, name) for name, value in children}
+        return {name[len(path) :].lstrip("."): self.walk(value, name) for name, value in children}
 
 
 def serialize_ir(obj: Any) -> dict[str, Any]:

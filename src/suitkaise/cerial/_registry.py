@@ -103,9 +103,7 @@ def is_default(reducer: Reducer) -> bool:
     return reducer is _default_reduce
 
 
-def register(
-    type_: type, reducer: Reducer | None = None, *, subclasses: bool = False
-) -> Any:
+def register(type_: type, reducer: Reducer | None = None, *, subclasses: bool = False) -> Any:
     """Teach ``serialize`` how to store instances of ``type_``.
 
     ``reducer(obj)`` returns a reduce tuple ``(rebuild, args[, state, ...])`` like

@@ -28,9 +28,10 @@ import math
 import numbers
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as _wait_futures
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ._errors import SkTimeoutError
 
@@ -89,7 +90,9 @@ def check_retry(
         raise ValueError(f"{name}.retry() delay must be finite and zero or more, got {delay!r}")
     factor = _check_real(backoff, what=f"{name}.retry() backoff")
     if factor <= 0 or math.isinf(factor):
-        raise ValueError(f"{name}.retry() backoff must be finite and more than zero, got {backoff!r}")
+        raise ValueError(
+            f"{name}.retry() backoff must be finite and more than zero, got {backoff!r}"
+        )
     return int(times), delay_s, factor, check_exceptions(exceptions, name=name)
 
 
@@ -193,7 +196,9 @@ def run_with_retry(
             return fn(*args, **kwargs)
         except exceptions as exc:
             if attempt == times - 1:
-                exc.add_note(f"{name}() failed {times} attempt(s) under retry(); this is the last error")
+                exc.add_note(
+                    f"{name}() failed {times} attempt(s) under retry(); this is the last error"
+                )
                 raise
             try:
                 pause = delay * backoff**attempt

@@ -103,8 +103,7 @@ class Sktimer:
             started = self._starts.pop(threading.get_ident(), None)
             if started is None:
                 raise RuntimeError(
-                    "Sktimer.stop() called before start() in this thread; "
-                    "call start() first"
+                    "Sktimer.stop() called before start() in this thread; call start() first"
                 )
             elapsed = now - started
             self._times.append(elapsed)
@@ -130,8 +129,7 @@ class Sktimer:
             started = self._starts.get(ident)
             if started is None:
                 raise RuntimeError(
-                    "Sktimer.lap() called before start() in this thread; "
-                    "call start() first"
+                    "Sktimer.lap() called before start() in this thread; call start() first"
                 )
             elapsed = now - started
             self._times.append(elapsed)

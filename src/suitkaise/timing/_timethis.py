@@ -6,8 +6,9 @@ import functools
 import inspect
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from ._sktimer import Sktimer
 
@@ -63,9 +64,7 @@ class TimeThis:
 
     def __call__(self, func: F) -> F:
         if not callable(func):
-            raise TypeError(
-                f"timethis() decorates a callable, got {type(func).__name__}: {func!r}"
-            )
+            raise TypeError(f"timethis() decorates a callable, got {type(func).__name__}: {func!r}")
         timer = self.timer
         wrapper: Any
         if inspect.iscoroutinefunction(func):

@@ -18,7 +18,9 @@ from . import _tracking
 
 __all__ = ()
 
-_SKIP = frozenset({"__dict__", "__weakref__", "__slots__", "__module__", "__qualname__", "_abc_impl"})
+_SKIP = frozenset(
+    {"__dict__", "__weakref__", "__slots__", "__module__", "__qualname__", "_abc_impl"}
+)
 
 
 def _enum_internals() -> frozenset[str]:

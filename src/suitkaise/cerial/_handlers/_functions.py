@@ -81,7 +81,7 @@ def _set_function_state(func: types.FunctionType, state: dict[str, Any]) -> type
     func.__doc__ = state["doc"]
     func.__annotations__ = state["annotations"]
     func.__dict__.update(state["dict"])
-    for cell, value in zip(func.__closure__ or (), state["cells"]):
+    for cell, value in zip(func.__closure__ or (), state["cells"], strict=True):
         if value is not _EmptyCell:
             cell.cell_contents = value
     return func

@@ -121,6 +121,7 @@ for _proxy_type in weakref.ProxyTypes:
 
 # -- weak containers ---------------------------------------------------------------------
 
+
 def _base_attributes(*containers: Any) -> frozenset[str]:
     return frozenset(name for c in containers for name in vars(c))
 

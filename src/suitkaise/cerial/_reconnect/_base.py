@@ -207,11 +207,11 @@ class _Walk:
             return live
         if isinstance(obj, tuple):
             items = [self.visit(item, name) for item in obj]
-            if any(new is not old for new, old in zip(items, obj)):
+            if any(new is not old for new, old in zip(items, obj, strict=True)):
                 obj = self.done[key] = _remake_tuple(obj, items)
         elif isinstance(obj, frozenset):
             items = [self.visit(item, name) for item in obj]
-            if any(new is not old for new, old in zip(items, obj)):
+            if any(new is not old for new, old in zip(items, obj, strict=True)):
                 obj = self.done[key] = type(obj)(items)
         elif isinstance(obj, dict):
             for k, value in list(obj.items()):
