@@ -1,0 +1,65 @@
+"""processing: run Python code in other processes without the usual pain.
+
+``Skprocess`` turns a process into a class: inherit from it, write ``__run__`` (and
+any of ``__prerun__``, ``__postrun__``, ``__onfinish__``, ``__result__``,
+``__error__``), then ``start()``/``wait()``/``result()``. The instance travels to its
+process with cerial, so anything cerial handles can sit on ``self``.
+
+Example::
+
+    >>> from suitkaise.processing import Skprocess
+    >>> class Square(Skprocess):
+    ...     def __init__(self, x):
+    ...         self.x = x
+    ...         self.process_config.runs = 1
+    ...     def __run__(self):
+    ...         self.y = self.x * self.x
+    ...     def __result__(self):
+    ...         return self.y
+    >>> Square(7).run()
+    49
+
+Data passed to and from processes is deserialized with cerial, which is as powerful
+as unpickling: only exchange data with processes you started yourself.
+"""
+
+from __future__ import annotations
+
+from ._config import ProcessConfig
+from ._context import get_start_method, set_start_method
+from ._errors import (
+    ErrorHandlerError,
+    OnFinishError,
+    PostRunError,
+    PreRunError,
+    ProcessError,
+    ProcessTimeoutError,
+    ResultError,
+    ResultTimeoutError,
+    RunError,
+)
+from ._process import Skprocess
+
+__all__ = (
+    "ErrorHandlerError",
+    "OnFinishError",
+    "PostRunError",
+    "PreRunError",
+    "ProcessConfig",
+    "ProcessError",
+    "ProcessTimeoutError",
+    "ResultError",
+    "ResultTimeoutError",
+    "RunError",
+    "Skprocess",
+    "get_start_method",
+    "set_start_method",
+)
+
+# Show the public names where users import them from (tracebacks, reprs, pickling).
+for _cls in (
+    ErrorHandlerError, OnFinishError, PostRunError, PreRunError, ProcessConfig, ProcessError,
+    ProcessTimeoutError, ResultError, ResultTimeoutError, RunError, Skprocess,
+):
+    _cls.__module__ = __name__
+del _cls

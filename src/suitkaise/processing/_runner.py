@@ -1,0 +1,439 @@
+"""The child side: load the process, run its lifecycle, report back.
+
+::
+
+    parent                                         child (child_main)
+    ------                                         ------------------
+    payload bytes (cerial) ----- Process args ---> deserialize the instance
+    status RawArray  <====== shared memory ======> stop flag in; run/section/deadline out
+    tell/listen duplex pipe <--------------------> tell()/listen() (user data only)
+    report pipe (read) <-------------------------- one report: kind, state, value, error
+    lifeline pipe (write end, never written) ----> EOF => the parent is gone => os._exit
+
+Lifecycle (one run = __prerun__, __run__, __postrun__)::
+
+    snapshot = state            (only when lives > 1)
+    while not stopping:
+        run n = completed + 1
+        prerun/run/postrun      fails -> lives left? restore snapshot, retry run n
+                                        : error, leave the loop
+        snapshot = state        (only when lives > 1)
+    __onfinish__                also after an error (cleanup)
+    __result__ or __error__     the report: ("ok", value) / ("handled", value) / ("error", e)
+
+Timeouts: a section with a time limit arms ``SIGALRM`` (POSIX, main thread), whose
+handler raises :class:`_SectionTimeout` into the section, which interrupts sleeps and
+blocking waits. A section that still overruns (the signal cannot reach code that holds
+the GIL in C, or the platform has no SIGALRM) is caught when it returns, and the
+parent kills a child that stays past its deadline plus a grace period (the deadline is
+published in the status array).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .. import cerial
+from ._channel import Sender
+from ._context import mark_fork_safe
+from ._errors import SECTION_ERRORS, ProcessError, ProcessTimeoutError
+from ._lifecycle import INTERNALS, LIFECYCLE, RUN_SECTIONS, BoundLifecycle, internals, reclaim
+
+__all__ = (
+    "DEADLINE",
+    "EXIT_ORPHANED",
+    "RUN",
+    "SECTION",
+    "STARTED",
+    "STATUS_SIZE",
+    "STOP",
+    "TIMEOUT",
+    "ChildSide",
+    "child_main",
+)
+
+# Slots of the shared status array (doubles).
+STOP = 0  # parent or child -> child: 1.0 once a stop was asked for
+STARTED = 1  # child: 1.0 once child_main runs
+RUN = 2  # child: the current run number (0 before the first)
+SECTION = 3  # child: 1 + index in LIFECYCLE of the running section, 0 between sections
+DEADLINE = 4  # child: time.monotonic() deadline of the running section, 0.0 for none
+TIMEOUT = 5  # child: the running section's time limit
+STATUS_SIZE = 6
+
+#: Exit status of a child whose parent died (nobody reads it; it marks the cause).
+EXIT_ORPHANED = 78
+
+_SHORT = {name: name.strip("_") for name in LIFECYCLE}
+_PR_SET_PDEATHSIG = 1
+
+
+class _SectionTimeout(BaseException):
+    """Raised into a section by SIGALRM; a BaseException so ``except Exception`` lets it by."""
+
+
+class _Failure(Exception):
+    """A section failed: carries the ProcessError to report and the child's traceback text."""
+
+    def __init__(self, error: ProcessError, tb: str | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.tb = tb
+
+
+class _Alarm:
+    """Raises :class:`_SectionTimeout` in the main thread when a section's time is up."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        if self.usable:
+            signal.signal(signal.SIGALRM, self._fire)
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            self.armed = False
+            raise _SectionTimeout
+
+    def arm(self, seconds: float) -> None:
+        if self.usable:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def disarm(self) -> None:
+        if self.usable:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class ChildSide:
+    """``tell``/``listen``/``stop`` as seen from inside the running process."""
+
+    def __init__(self, conn: Connection, status: Any, label: str) -> None:
+        self.conn = conn
+        self.status = status
+        self.sender = Sender(conn, label)
+        self._recv_lock = threading.Lock()
+
+    def tell(self, obj: Any) -> None:
+        self.sender.send(obj)
+
+    def listen(self, timeout: float | None) -> Any:
+        with self._recv_lock:
+            try:
+                if not self.conn.poll(timeout):
+                    return None
+                data = self.conn.recv_bytes()
+            except (EOFError, OSError):
+                return None
+        return cerial.deserialize(data)
+
+    def stop(self) -> None:
+        self.status[STOP] = 1.0
+
+
+# ------------------------------------------------------------------------ the lifecycle
+
+
+def _where(name: str, run: int) -> str:
+    if name in RUN_SECTIONS:
+        return f"on run {run}"
+    return f"after run {run}" if run else "before any run"
+
+
+def _child_traceback(exc: BaseException) -> str:
+    # Skip our own frame (the one that called the lifecycle method).
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    return "".join(traceback.TracebackException(type(exc), exc, tb).format())
+
+
+class Lifecycle:
+    """Runs one process's lifecycle in the child and returns its report."""
+
+    def __init__(self, proc: Any, child: ChildSide) -> None:
+        self.proc = proc
+        self.inner = internals(proc)
+        self.config = self.inner.config
+        self.status = child.status
+        self.methods = {name: _plain_callable(proc, name) for name in LIFECYCLE}
+        self.limits = {name: getattr(self.config.timeouts, _SHORT[name]) for name in LIFECYCLE}
+        self.alarm = _Alarm() if self.config.timeouts.any() else None
+        self.run_number = 0
+
+    # A section: call it under its time limit, time it, and wrap what it raises. Its
+    # time goes to its timer at once, or (record=False, the sections of a run) by the
+    # caller once the whole run has succeeded.
+    def _call(self, name: str, *args: Any, record: bool = True) -> tuple[Any, float]:
+        fn = self.methods[name]
+        limit = self.limits[name]
+        status = self.status
+        status[SECTION] = LIFECYCLE.index(name) + 1
+        if limit is not None:
+            status[TIMEOUT] = limit
+            status[DEADLINE] = time.monotonic() + limit
+            self.alarm.arm(limit)  # type: ignore[union-attr]
+        start = time.perf_counter()
+        try:
+            try:
+                value = fn(*args)  # type: ignore[misc]
+            finally:
+                if limit is not None:
+                    self.alarm.disarm()  # type: ignore[union-attr]
+        except _SectionTimeout:
+            raise _Failure(self._timeout(name, limit), None) from None
+        except BaseException as exc:
+            raise self._failure(name, exc) from None
+        finally:
+            status[DEADLINE] = 0.0
+            status[SECTION] = 0
+        elapsed = time.perf_counter() - start
+        if limit is not None and elapsed > limit:
+            raise _Failure(self._timeout(name, limit), None)
+        if record:
+            self.inner.timer(name).add_time(elapsed)
+        return value, elapsed
+
+    def _timeout(self, name: str, limit: float | None) -> ProcessTimeoutError:
+        short, run = _SHORT[name], self.run_number
+        if name in RUN_SECTIONS:
+            message = f"Timeout in {short} after {limit}s on run {run}"
+        else:
+            message = f"Timeout in {short} after {limit}s ({_where(name, run)})"
+        return ProcessTimeoutError(message, section=short, timeout=limit, current_run=run)
+
+    def _failure(self, name: str, exc: BaseException, detail: str = "") -> _Failure:
+        cls = SECTION_ERRORS[name]
+        message = f"Error in {name} {_where(name, self.run_number)}{detail}"
+        return _Failure(cls(message, original_error=exc, current_run=self.run_number), _child_traceback(exc))
+
+    def _stopping(self, completed: int, started: float) -> bool:
+        if self.status[STOP]:
+            return True
+        runs = self.config.runs
+        if runs is not None and completed >= runs:
+            return True
+        join_in = self.config.join_in
+        return join_in is not None and time.monotonic() - started >= join_in
+
+    def _snapshot(self) -> bytes:
+        # The user's attributes only: not the class (perhaps sent by value), and not
+        # the timers, which only ever record runs that succeeded.
+        state = dict(self.proc.__dict__)
+        del state[INTERNALS]
+        return cerial.serialize(state)
+
+    def _restore(self, snapshot: bytes) -> None:
+        inner = self.inner
+        timers, process_timer = inner.timers, inner.process_timer
+        token = reclaim.set((inner.token, self.proc))
+        try:
+            state = cerial.deserialize(snapshot)
+        finally:
+            reclaim.reset(token)
+        # (A self-reference in the state reloads the instance's portable part; undo that.)
+        inner.timers, inner.process_timer = timers, process_timer
+        attributes = self.proc.__dict__
+        attributes.clear()
+        attributes.update(state)
+        attributes[INTERNALS] = inner
+
+    def run(self) -> tuple[str, bytes | None, ProcessError | None, str | None]:
+        """Run everything; return ``(kind, value bytes, error, child traceback)``."""
+        failure = self._runs()
+        if self.methods["__onfinish__"] is not None:
+            try:
+                self._call("__onfinish__")
+            except _Failure as f:
+                if failure is None:
+                    failure = f
+                else:
+                    failure.error.add_note(f"__onfinish__ also failed: {f.error.original_error!r}")
+        if failure is None:
+            try:
+                return "ok", self._result(), None, None
+            except _Failure as f:
+                failure = f
+        return self._handle_error(failure)
+
+    def _runs(self) -> _Failure | None:
+        lives = self.config.lives
+        snapshot = self._snapshot() if lives > 1 else None
+        completed = 0
+        started = time.monotonic()
+        prerun, postrun = self.methods["__prerun__"], self.methods["__postrun__"]
+        while not self._stopping(completed, started):
+            self.run_number = completed + 1
+            self.status[RUN] = self.run_number
+            try:
+                pre = self._call("__prerun__", record=False)[1] if prerun is not None else None
+                run = self._call("__run__", record=False)[1]
+                post = self._call("__postrun__", record=False)[1] if postrun is not None else None
+            except _Failure as f:
+                lives -= 1
+                if lives <= 0:
+                    return f
+                self._restore(snapshot)  # type: ignore[arg-type]
+                continue
+            inner = self.inner
+            if pre is not None:
+                inner.timer("__prerun__").add_time(pre)
+            inner.timer("__run__").add_time(run)
+            if post is not None:
+                inner.timer("__postrun__").add_time(post)
+            inner.process_timer.add_time((pre or 0.0) + run + (post or 0.0))
+            completed += 1
+            if snapshot is not None:
+                snapshot = self._snapshot()
+        return None
+
+    def _result(self) -> bytes | None:
+        if self.methods["__result__"] is None:
+            return None
+        value, _ = self._call("__result__")
+        try:
+            return cerial.serialize(value)
+        except Exception as exc:
+            raise self._failure("__result__", exc, ": its return value could not be serialized") from None
+
+    def _handle_error(self, failure: _Failure) -> tuple[str, bytes | None, ProcessError | None, str | None]:
+        handler = self.methods["__error__"]
+        if handler is None:
+            return "error", None, failure.error, failure.tb
+        args = (failure.error,) if _takes_argument(handler) else ()
+        try:
+            value, _ = self._call("__error__", *args)
+            return "handled", cerial.serialize(value), failure.error, failure.tb
+        except _Failure as f:
+            f.error.add_note(f"__error__ was handling: {type(failure.error).__name__}: {failure.error}")
+            return "error", None, f.error, f.tb
+        except Exception as exc:
+            f = self._failure("__error__", exc, ": its return value could not be serialized")
+            return "error", None, f.error, f.tb
+
+
+def _plain_callable(proc: Any, name: str) -> Any:
+    """The method to call for *name*, or None; a lifecycle method loses its wrapper so
+    that the child's traceback starts in the user's own code."""
+    method = getattr(proc, name, None)
+    if isinstance(method, BoundLifecycle):
+        return functools.partial(method.__func__, proc)
+    return method
+
+
+def _takes_argument(fn: Any) -> bool:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+
+
+# -------------------------------------------------------------------------- the child
+
+
+def _watch_lifeline(lifeline: Connection) -> None:
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()  # the parent never writes: this returns at EOF only
+        except (EOFError, OSError):
+            pass
+        os._exit(EXIT_ORPHANED)
+
+    mark_fork_safe(threading.Thread(target=watch, name="suitkaise-lifeline", daemon=True)).start()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: ask the kernel for SIGKILL when the parent dies, even if we hold the GIL."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):
+        return
+    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(EXIT_ORPHANED)
+
+
+def _encode_report(kind: str, state: bytes | None, value: bytes | None,
+                   error: ProcessError | None, tb: str | None) -> bytes:
+    try:
+        return cerial.serialize((kind, state, value, error, tb))
+    except Exception as exc:
+        if error is None:
+            raise
+        original = error.original_error
+        error.original_error = RuntimeError(f"{type(original).__name__}: {original}")
+        error.add_note(f"the original error could not be serialized ({type(exc).__name__}: {exc})")
+        return cerial.serialize((kind, state, value, error, tb))
+
+
+def child_main(
+    payload: bytes,
+    report: Connection,
+    tell: Connection,
+    lifeline: Connection,
+    status: Any,
+    parent_pid: int,
+    die_with_parent: bool,
+) -> None:
+    """The target of every process's child: run the instance in *payload*, report once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it ends us
+    _watch_lifeline(lifeline)
+    if die_with_parent:
+        _die_with_parent(parent_pid)
+    status[STARTED] = 1.0
+    child = None
+    try:
+        try:
+            proc = cerial.deserialize(payload)
+        except BaseException as exc:
+            error = ProcessError(
+                f"the process could not be loaded in its child process: {type(exc).__name__}: {exc}",
+                original_error=exc,
+                current_run=0,
+            )
+            report.send_bytes(_encode_report("error", None, None, error, _child_traceback(exc)))
+            return
+        child = ChildSide(tell, status, type(proc).__qualname__)
+        internals(proc).child = child
+        kind, value, error, tb = Lifecycle(proc, child).run()
+        child.sender.flush()
+        try:
+            state: bytes | None = cerial.serialize(proc)
+        except Exception as exc:
+            kind, state, value = "error", None, None
+            error = ProcessError(
+                f"the final state of {type(proc).__qualname__} could not be sent back to the "
+                f"parent: {type(exc).__name__}: {exc}",
+                original_error=exc,
+                current_run=int(status[RUN]),
+            )
+            tb = _child_traceback(exc)
+        report.send_bytes(_encode_report(kind, state, value, error, tb))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent is gone; the lifeline ends us
+    finally:
+        from ._handle import end_children
+
+        end_children()  # processes this process started do not outlive it
+        # The lifecycle is over: leave now, rather than joining threads the user's code
+        # may have left running (the parent waits for this process to exit).
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        os._exit(0)
