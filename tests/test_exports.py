@@ -1,12 +1,21 @@
-"""Every public module lists its names in ``__all__``, once, and they all exist."""
+"""Every public module lists its names in ``__all__``, once, and they all exist; every
+docstring example of the serializer, timing and sk packages runs."""
 
 from __future__ import annotations
 
+import doctest
 import importlib
+import pkgutil
 
 import pytest
 
 MODULES = ["suitkaise", "suitkaise.cerial", "suitkaise.timing", "suitkaise.sk"]
+
+
+def _submodules(package_name: str) -> list[str]:
+    package = importlib.import_module(package_name)
+    found = pkgutil.walk_packages(package.__path__, f"{package_name}.")
+    return [package_name, *sorted(info.name for info in found)]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -26,3 +35,9 @@ def test_public_names_have_docstrings(name):
         obj = getattr(module, attr)
         if callable(obj):
             assert obj.__doc__, f"{name}.{attr} has no docstring"
+
+
+@pytest.mark.parametrize("name", [m for package in MODULES[1:] for m in _submodules(package)])
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -166,6 +166,32 @@ def test_shared_lock_stays_one_lock_and_condition_keeps_its_lock():
     assert run_in_fresh_interpreter(check, holder) == (True, False)
 
 
+def test_pure_python_rlock_comes_back_released():
+    # Regression: threading._PyRLock kept its held inner lock and owner thread id.
+    class Tagged(threading._PyRLock):
+        def __init__(self, tag):
+            super().__init__()
+            self.tag = tag
+
+    held, tagged = threading._PyRLock(), Tagged("t")
+    held.acquire()
+    tagged.acquire()
+    try:
+        copy, tagged_copy = roundtrip((held, tagged))
+        assert type(tagged_copy) is Tagged and tagged_copy.tag == "t"
+        for lock in (copy, tagged_copy):
+            got = []
+            thread = threading.Thread(
+                target=lambda lk=lock: got.append(lk.acquire(timeout=TIMEOUT))
+            )
+            thread.start()
+            thread.join(TIMEOUT)
+            assert got == [True]
+    finally:
+        held.release()
+        tagged.release()
+
+
 def test_subclass_attributes_and_broken_barrier():
     class NamedEvent(threading.Event):
         def __init__(self, label):
@@ -664,6 +690,25 @@ def test_debug_names_the_path_to_an_async_generator():
     assert info.value.path == "obj.config['handler']"
     with pytest.raises(cerial.SerializationError, match="debug=True"):
         cerial.serialize(Service())
+
+
+def test_debug_and_ir_report_a_misbehaving_reduce():
+    # Regression: a reduce tuple with bad dictitems escaped serialize(debug=True) and
+    # serialize_ir() as a bare TypeError.
+    class BadItems:
+        def __reduce__(self):
+            return (dict, (), None, None, 5)
+
+    class Short:
+        def __reduce__(self):
+            return (Short,)
+
+    for call in (lambda obj: cerial.serialize(obj, debug=True), cerial.serialize_ir):
+        with pytest.raises(cerial.SerializationError, match=r"dictitems of type int") as info:
+            call({"x": BadItems()})
+        assert info.value.path == "obj['x']"
+        with pytest.raises(cerial.SerializationError, match=r"returned a 1-item tuple"):
+            call(Short())
 
 
 def test_ir_and_json_name_type_and_handler(tmp_path):

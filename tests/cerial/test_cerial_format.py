@@ -86,6 +86,13 @@ def test_accepts_bytearray_and_memoryview():
     assert cerial.deserialize(memoryview(data)) == [1, 2]
 
 
+def test_accepts_a_strided_memoryview():
+    # Regression: a non-contiguous view raised BufferError from the checksum.
+    data = cerial.serialize([1, 2])
+    doubled = bytes(b for byte in data for b in (byte, 0))
+    assert cerial.deserialize(memoryview(doubled)[::2]) == [1, 2]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2048))
 def test_random_bytes(data):

@@ -99,6 +99,30 @@ def test_walk_covers_slots_namedtuples_frozen_sets_cycles_and_sharing():
     assert [item[1] for item in graph["set"]] == ["in-set"]
 
 
+def test_walk_reads_stored_values_without_the_objects_getattr():
+    # Regression: reconnect_all read attributes through the object's __getattr__, so
+    # one that raises (here on the missing __dict__ of a slots class) broke the walk.
+    class Strict:
+        __slots__ = ("conn", "empty")
+
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __getattr__(self, name):
+            raise RuntimeError(f"no {name}")
+
+    obj = reconnect_all(Strict(fake()), **{"tests.FakeDriver": {"*": "pw"}})
+    assert obj.conn == ("live", "db.local", "conn", "pw")
+
+
+def test_too_deep_a_graph_is_a_clear_recursion_error():
+    deep = [fake()]
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RecursionError, match="reconnect_all"):
+        reconnect_all(deep)
+
+
 def test_password_map_is_validated():
     with pytest.raises(TypeError, match="must be a dict"):
         reconnect_all({}, **{"tests.FakeDriver": "pw"})
@@ -113,6 +137,8 @@ def test_password_map_is_validated():
 def test_metadata_refuses_secrets_and_errors_hide_the_password():
     with pytest.raises(ValueError, match="never hold a secret"):
         FakeReconnector({"host": "h", "password": "x"})
+    with pytest.raises(TypeError, match="must be a dict"):  # was: 'int' is not iterable
+        FakeReconnector(5)
     failing = fake(fail=True)
     with pytest.raises(ReconnectError) as info:
         reconnect_all({"db": failing}, **{"tests.FakeDriver": {"*": "s3cr3t-pw"}})

@@ -244,6 +244,7 @@ def test_library_builds_a_custom_modifier_from_a_default_one() -> None:
         (lambda: sk(supported=("sometimes",)), ValueError, "unknown modifier"),
         (lambda: sk(unsupported="never"), ValueError, "unknown modifier"),
         (lambda: sk(supported=5), TypeError, "modifier names"),
+        (lambda: sk(supported=[1, "timeout"]), TypeError, "modifier names"),
         (lambda: sk(timeout=42), TypeError, "must be callable"),
         (lambda: sk(supported=("asynced",), timeout=lambda s: abs)(abs), ValueError, "unsupported"),
         (lambda: sk(42), TypeError, "callable"),

@@ -112,6 +112,14 @@ def test_timeout_returns_result() -> None:
     assert Counter().bump.timeout(TIMEOUT)(by=4) == 4
 
 
+def test_timeout_beyond_what_a_thread_can_wait_means_no_limit() -> None:
+    # Regression: 1e300 reached Future.wait() and raised OverflowError; 10**400
+    # overflowed float().
+    slow = sk(lambda: time.sleep(0.05) or "done")
+    assert slow.timeout(1e300)() == "done"
+    assert slow.timeout(10**400)() == "done"
+
+
 def test_timeout_none_and_infinity_mean_no_limit() -> None:
     assert add.timeout(None)(1, 1) == 2
     assert add.timeout(float("inf"))(1, 2) == 3
@@ -365,6 +373,20 @@ def test_rate_limit_exact_slots_with_fake_clock(fake_clock: FakeClock) -> None:
     assert fake_clock.sleeps == pytest.approx([0.1, 0.1, 0.1])
 
 
+def test_long_waits_sleep_in_steps_time_sleep_accepts(fake_clock: FakeClock) -> None:
+    # Regression: a tiny rate or a huge retry delay passed time.sleep() a wait it
+    # refuses (OverflowError / OSError) instead of waiting.
+    f = sk(lambda: None)
+    limited = f.rate_limit(1 / (3 * runners._MAX_SLEEP))
+    limited()
+    limited()
+    assert fake_clock.sleeps == pytest.approx([runners._MAX_SLEEP] * 3)
+    fake_clock.sleeps.clear()
+    flaky = make_flaky(1)
+    assert flaky.retry(times=2, delay=2.5 * runners._MAX_SLEEP)() == 2
+    assert fake_clock.sleeps == pytest.approx([runners._MAX_SLEEP] * 2 + [runners._MAX_SLEEP / 2])
+
+
 def test_rate_limit_after_idle_does_not_wait(fake_clock: FakeClock) -> None:
     @sk
     def noop() -> None:
@@ -408,6 +430,8 @@ def test_rate_limit_is_per_instance_for_methods(fake_clock: FakeClock) -> None:
         (lambda: add.rate_limit(-3), ValueError, "more than zero"),
         (lambda: add.rate_limit(float("inf")), ValueError, "finite"),
         (lambda: add.rate_limit("fast"), TypeError, "rate_limit"),
+        (lambda: add.rate_limit(10**400), ValueError, "finite"),
+        (lambda: add.retry(delay=10**400), ValueError, "delay"),
     ],
 )
 def test_modifier_arguments_are_checked(make: Any, error: type[Exception], match: str) -> None:

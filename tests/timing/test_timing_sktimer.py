@@ -124,7 +124,17 @@ def test_add_time_rejects_non_numbers(bad: object) -> None:
         Sktimer().add_time(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", [-0.001, -5, float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        -0.001,
+        -5,
+        float("nan"),
+        float("inf"),
+        pytest.param(10**400, id="int-beyond-float"),
+        pytest.param(-(10**400), id="negative-int-beyond-float"),
+    ],
+)
 def test_add_time_rejects_bad_values(bad: float) -> None:
     with pytest.raises(ValueError, match="add_time"):
         Sktimer().add_time(bad)

@@ -177,6 +177,15 @@ def test_timethis_rejects_non_timers(bad: object) -> None:
         timethis(bad)  # type: ignore[call-overload]
 
 
+def test_timethis_refuses_the_timer_class_itself() -> None:
+    # Regression: the class has add_time() too, so it was taken as a timer and every
+    # timed call then failed inside add_time().
+    with pytest.raises(TypeError, match=r"instance, not the class"):
+        timethis(Sktimer)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"instance, not the class"):
+        TimeThis(Sktimer)
+
+
 def test_timethis_rejects_decorating_non_callables() -> None:
     with pytest.raises(TypeError, match="callable"):
         TimeThis()(42)  # type: ignore[arg-type]

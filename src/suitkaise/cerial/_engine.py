@@ -114,8 +114,9 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
     closures and classes that cannot be imported travel by value, and locks, queues,
     loggers, open files, generators and more are handled (see the package docs).
 
-    With ``debug=True`` a failure names the path to the offending object, e.g.
-    ``obj.config['handler']``.
+    Raises :class:`SerializationError` when something in ``obj`` cannot be stored (or
+    the graph is nested deeper than the recursion limit allows). With ``debug=True`` the
+    message names the path to the offending object, e.g. ``obj.config['handler']``.
 
     >>> deserialize(serialize({"f": lambda x: x * 2}))["f"](21)
     42
@@ -198,7 +199,9 @@ def deserialize(data: bytes | bytearray | memoryview) -> Any:
             f"deserialize() needs bytes, bytearray or memoryview, not {type(data).__name__}"
         )
     view = memoryview(data)
-    if view.format != "B" or view.ndim != 1:
+    if not view.c_contiguous:  # a strided slice: copy it into one block
+        view = memoryview(view.tobytes())
+    elif view.format != "B" or view.ndim != 1:
         view = view.cast("B")
     payload = _format.unpack(view)
     try:

@@ -44,6 +44,35 @@ def _handler_name(reducer: Any) -> str:
     return getattr(reducer, "__name__", None) or type(reducer).__name__
 
 
+def _unpack(reduced: Any, who: str) -> tuple[Any, tuple[Any, ...], Any, Any, Any]:
+    """Check a reduce tuple as the pickler would: (rebuild, args, state, listitems, dictitems)."""
+    if not isinstance(reduced, tuple) or not 2 <= len(reduced) <= 6:
+        got = (
+            f"a {len(reduced)}-item tuple" if isinstance(reduced, tuple) else type(reduced).__name__
+        )
+        raise TypeError(
+            f"{who} returned {got}, not a string or a reduce tuple of 2 to 6 items "
+            "(rebuild, args[, state, listitems, dictitems, state_setter])"
+        )
+    rebuild, args, state, listitems, dictitems = (reduced + (None,) * 4)[:5]
+    if not isinstance(args, tuple):
+        raise TypeError(f"{who} returned arguments of type {type(args).__name__}, not a tuple")
+    for name, items in (("listitems", listitems), ("dictitems", dictitems)):
+        if items is not None and not isinstance(items, Iterator):
+            raise TypeError(
+                f"{who} returned {name} of type {type(items).__name__}, not an iterator"
+            )
+    return rebuild, args, state, listitems, dictitems
+
+
+def _pairs(dictitems: Iterator[Any], who: str) -> list[tuple[Any, Any]]:
+    pairs = list(dictitems)
+    for item in pairs:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(f"{who} returned dictitems holding {item!r}, not (key, value) pairs")
+    return pairs
+
+
 def _state_children(state: Any, path: str) -> Iterator[tuple[str, Any]]:
     if isinstance(state, dict) and all(isinstance(k, str) for k in state):
         for key, value in state.items():
@@ -105,26 +134,18 @@ class _Walker:
     def _reduce_into(self, node: dict[str, Any], obj: Any, path: str) -> None:
         reducer = DISPATCH[type(obj)]
         node["handler"] = _handler_name(reducer)
+        who = f"{_qualname(type(obj))}.__reduce_ex__()" if is_default(reducer) else node["handler"]
         try:
             reduced = reducer(obj)
             if isinstance(reduced, str):
                 node["global"] = f"{getattr(obj, '__module__', '?')}.{reduced}"
                 return
-            if not isinstance(reduced, tuple) or not 2 <= len(reduced) <= 6:
-                raise TypeError(
-                    f"{node['handler']} returned {type(reduced).__name__}, not a reduce tuple"
-                )
-            if not isinstance(reduced[1], tuple):
-                raise TypeError(
-                    f"{node['handler']} returned arguments of type {type(reduced[1]).__name__}, "
-                    "not a tuple"
-                )
-        except _Failure:
-            raise
+            rebuild, args, state, listitems, dictitems = _unpack(reduced, who)
+            if dictitems is not None:
+                dictitems = _pairs(dictitems, who)
         except Exception as error:
             raise _Failure(path, obj, error) from error
         self.keep.append(reduced)
-        rebuild, args, state, listitems, dictitems = (tuple(reduced) + (None,) * 4)[:5]
         node["rebuild"] = _qualname(rebuild)
         node["args"] = [self.walk(a, f"{path}.<arg {i}>") for i, a in enumerate(args)]
         if state is not None:
@@ -144,8 +165,18 @@ class _Walker:
         return {name[len(path) :].lstrip("."): self.walk(value, name) for name, value in children}
 
 
+def _too_deep(obj: Any, error: RecursionError) -> SerializationError:
+    return SerializationError(
+        f"cannot describe {_qualname(type(obj))}: the object graph is nested too deeply "
+        f"for the recursion limit ({type(error).__name__}: {error})"
+    )
+
+
 def serialize_ir(obj: Any) -> dict[str, Any]:
     """The intermediate representation of ``obj``: a tree of plain data.
+
+    Raises :class:`SerializationError` where ``serialize`` would fail, naming the path
+    to the offending object.
 
     >>> serialize_ir([1, "a"])["items"][1]
     {'type': 'str', 'value': 'a'}
@@ -160,21 +191,35 @@ def serialize_ir(obj: Any) -> dict[str, Any]:
             path=failure.path,
             offending_type=type(failure.obj),
         ) from failure.error
+    except RecursionError as error:
+        raise _too_deep(obj, error) from error
     finally:
         _session.end(outer)
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:
-    """``serialize_ir(obj)`` rendered as JSON, for humans and tools."""
-    return json.dumps(serialize_ir(obj), indent=indent)
+    """``serialize_ir(obj)`` rendered as JSON, for humans and tools.
+
+    >>> print(to_json(b"hi", indent=None))
+    {"type": "bytes", "id": 0, "base64": "aGk="}
+    """
+    tree = serialize_ir(obj)
+    try:
+        return json.dumps(tree, indent=indent)
+    except RecursionError as error:
+        raise _too_deep(obj, error) from error
 
 
 def find_failure(obj: Any) -> tuple[str, Any, BaseException] | None:
-    """Where serializing ``obj`` fails: (path, offending object, error), or None."""
+    """Where serializing ``obj`` fails: (path, offending object, error), or None.
+
+    None too when the walk itself cannot finish (say, the graph is too deep for it):
+    the caller then reports the pickler's own error.
+    """
     try:
         _Walker().walk(obj, "obj")
     except _Failure as failure:
         return failure.path, failure.obj, failure.error
-    except RecursionError:
+    except Exception:
         return None
     return None

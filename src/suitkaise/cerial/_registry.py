@@ -6,7 +6,8 @@ a string (store ``obj`` by reference under that qualified name) or a reduce tupl
 
 Lookup order for ``type(obj)``, first match wins:
 
-1. the class defines ``__serialize__`` (the user's own hook beats every built-in);
+1. the class defines ``__serialize__`` (the user's own hook beats every built-in; one
+   without a classmethod ``__deserialize__`` is refused, as its bytes could not load);
 2. an exact entry registered with :func:`register`;
 3. an entry registered with ``subclasses=True`` for a base class, nearest in the MRO;
 4. :data:`copyreg.dispatch_table`;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import copyreg
 import importlib
 import operator
+import pickle
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -40,14 +42,27 @@ _lock = threading.RLock()
 _CACHE_LIMIT = 50_000
 
 _default_reduce = operator.methodcaller("__reduce_ex__", PROTOCOL)
+# Types the pickler writes itself, before it ever looks at a dispatch table.
+_NATIVE: frozenset[type] = frozenset(
+    {type(None), bool, int, float, bytes, bytearray, str, tuple, list, dict, set, frozenset}
+    | {pickle.PickleBuffer}
+)
 
 
-def _rebuild_from_hook(cls: type, state: Any) -> Any:
+def _rebuild_from_hook(cls: Any, state: Any) -> Any:
     return cls.__deserialize__(state)
 
 
 def _hook_reduce(obj: Any) -> tuple[Any, ...]:
     return _rebuild_from_hook, (type(obj), obj.__serialize__())
+
+
+def _half_hook_reduce(obj: Any) -> tuple[Any, ...]:
+    cls = type(obj)
+    raise TypeError(
+        f"{cls.__module__}.{cls.__qualname__} defines __serialize__ but no classmethod "
+        "__deserialize__(cls, state), so its bytes could never be loaded; define both"
+    )
 
 
 def _load_lazy(cls: type) -> bool:
@@ -65,7 +80,9 @@ def _resolve(cls: type) -> Reducer:
     if _lazy and _load_lazy(cls):
         return _resolve(cls)
     if callable(getattr(cls, "__serialize__", None)) and not issubclass(cls, type):
-        return _hook_reduce
+        return (
+            _hook_reduce if callable(getattr(cls, "__deserialize__", None)) else _half_hook_reduce
+        )
     reducer = _exact.get(cls)
     if reducer is not None:
         return reducer
@@ -79,7 +96,7 @@ def _resolve(cls: type) -> Reducer:
     return _default_reduce
 
 
-class _DispatchTable(dict):  # type: ignore[type-arg]
+class _DispatchTable(dict[type, Reducer]):
     """``type -> reducer``, filled on first sight of each type."""
 
     def __missing__(self, cls: type) -> Reducer:
@@ -117,6 +134,11 @@ def register(type_: type, reducer: Reducer | None = None, *, subclasses: bool = 
     """
     if not isinstance(type_, type):
         raise TypeError(f"register() needs a class, not {type(type_).__name__}")
+    if type_ in _NATIVE and not subclasses:
+        raise TypeError(
+            f"register() cannot change how {type_.__name__} is stored: pickle writes it "
+            "natively (subclasses=True still reaches its subclasses)"
+        )
 
     def add(func: R) -> R:
         if not callable(func):

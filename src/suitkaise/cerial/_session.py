@@ -1,16 +1,19 @@
 """State shared by every pickling pass of one ``serialize`` call.
 
 ``serialize`` may pickle an object twice (fast pass, then full pass). Handlers whose
-reduction has a side effect, such as draining a generator, keep their result here so
-the second pass sees what the first one took.
+reduction has a side effect, such as draining a generator, keep their result here (with
+:func:`once`) so the second pass sees what the first one took.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ("begin", "end", "memo")
+__all__ = ("begin", "end", "once")
+
+T = TypeVar("T")
 
 _local = threading.local()
 
@@ -29,7 +32,16 @@ def end(outer: dict[int, Any] | None) -> None:
         _local.memo = None
 
 
-def memo() -> dict[int, Any]:
+def _memo() -> dict[int, Any]:
     """The memo of the running ``serialize`` call (a throwaway one outside any call)."""
     current: dict[int, Any] | None = getattr(_local, "memo", None)
     return current if current is not None else {}
+
+
+def once(obj: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` for ``obj`` the first time in this ``serialize`` call; that result after."""
+    current = _memo()
+    entry = current.get(id(obj))
+    if entry is None or entry[0] is not obj:
+        entry = current[id(obj)] = (obj, compute())
+    return entry[1]

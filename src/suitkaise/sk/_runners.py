@@ -50,6 +50,8 @@ R = TypeVar("R")
 # Looked up at call time so tests can replace them with a fake clock.
 _sleep = time.sleep
 _monotonic = time.monotonic
+# time.sleep() refuses waits near threading.TIMEOUT_MAX; longer waits go in steps.
+_MAX_SLEEP = 24 * 3600.0
 
 
 # ------------------------------------------------------------------ argument checks
@@ -58,20 +60,27 @@ _monotonic = time.monotonic
 def _check_real(value: object, *, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{what} must be a number, got {type(value).__name__}: {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range: as good as infinite
+        number = -math.inf if value < 0 else math.inf
     if math.isnan(number):
         raise ValueError(f"{what} must be a number, got NaN")
     return number
 
 
 def check_timeout(seconds: object, *, name: str) -> float | None:
-    """Return the time limit as a float, or ``None`` for "no limit" (``None`` or infinity)."""
+    """Return the time limit as a float, or ``None`` for "no limit".
+
+    ``None``, infinity and limits beyond what a thread can wait for
+    (:data:`threading.TIMEOUT_MAX`, centuries) all mean no limit.
+    """
     if seconds is None:
         return None
     number = _check_real(seconds, what=f"{name}.timeout() seconds")
     if number < 0:
-        raise ValueError(f"{name}.timeout() seconds must be zero or more, got {seconds!r}")
-    return None if math.isinf(number) else number
+        raise ValueError(f"{name}.timeout() seconds must be zero or more, got {number!r}")
+    return None if number > threading.TIMEOUT_MAX else number
 
 
 def check_retry(
@@ -87,11 +96,11 @@ def check_retry(
         raise ValueError(f"{name}.retry() times must be 1 or more (attempts in all), got {times!r}")
     delay_s = _check_real(delay, what=f"{name}.retry() delay")
     if delay_s < 0 or math.isinf(delay_s):
-        raise ValueError(f"{name}.retry() delay must be finite and zero or more, got {delay!r}")
+        raise ValueError(f"{name}.retry() delay must be finite and zero or more, got {delay_s!r}")
     factor = _check_real(backoff, what=f"{name}.retry() backoff")
     if factor <= 0 or math.isinf(factor):
         raise ValueError(
-            f"{name}.retry() backoff must be finite and more than zero, got {backoff!r}"
+            f"{name}.retry() backoff must be finite and more than zero, got {factor!r}"
         )
     return int(times), delay_s, factor, check_exceptions(exceptions, name=name)
 
@@ -114,7 +123,7 @@ def check_rate(per_second: object, *, name: str) -> float:
     rate = _check_real(per_second, what=f"{name}.rate_limit() per_second")
     if rate <= 0 or math.isinf(rate):
         raise ValueError(
-            f"{name}.rate_limit() per_second must be finite and more than zero, got {per_second!r}"
+            f"{name}.rate_limit() per_second must be finite and more than zero, got {rate!r}"
         )
     return rate
 
@@ -179,6 +188,14 @@ async def run_async(
     return await asyncio.wrap_future(start_in_thread(fn, args, kwargs, name=f"{name}.asynced"))
 
 
+def _sleep_for(seconds: float) -> None:
+    """Sleep *seconds*, however long (in steps that ``time.sleep`` accepts)."""
+    while seconds > 0:
+        step = min(seconds, _MAX_SLEEP)
+        _sleep(step)
+        seconds -= step
+
+
 def run_with_retry(
     fn: Callable[..., R],
     times: int,
@@ -203,9 +220,8 @@ def run_with_retry(
             try:
                 pause = delay * backoff**attempt
             except OverflowError:
-                pause = threading.TIMEOUT_MAX
-            if pause > 0:
-                _sleep(min(pause, threading.TIMEOUT_MAX))
+                pause = math.inf
+            _sleep_for(pause)
     raise AssertionError("unreachable: retry() runs at least once")  # pragma: no cover
 
 
@@ -230,4 +246,4 @@ class RateLimiter:
             self._last = slot
         # Loop because a sleep can end a little early on coarse clocks.
         while (remaining := slot - _monotonic()) > 0:
-            _sleep(remaining)
+            _sleep_for(remaining)

@@ -34,6 +34,8 @@ def _check_names(names: str | Iterable[str], *, what: str) -> frozenset[str]:
         result = frozenset(names)
     except TypeError:
         raise TypeError(f"sk() {what} must be modifier names, got {names!r}") from None
+    if not all(isinstance(n, str) for n in result):
+        raise TypeError(f"sk() {what} must be modifier names (str), got {names!r}")
     unknown = sorted(n for n in result if n not in MODIFIERS)
     if unknown:
         raise ValueError(
@@ -252,7 +254,7 @@ class SkFunction(Generic[P, R]):
                 f"the custom {modifier}() implementation of {self._label}() returned "
                 f"{type(result).__name__}, not a callable"
             )
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _wrap(self, wrapper: Callable[..., T]) -> Callable[..., T]:
         # The modified callable looks like the original one (name, doc, signature).
@@ -264,7 +266,8 @@ class SkFunction(Generic[P, R]):
         """``f.timeout(seconds)(*args)``: call *f*, raising ``SkTimeoutError`` after *seconds*.
 
         The call runs in a new daemon thread while the caller waits at most
-        *seconds* (an int or float, zero or more; ``None`` means no limit).
+        *seconds* (an int or float, zero or more; ``None``, infinity and limits
+        beyond :data:`threading.TIMEOUT_MAX` mean no limit: a plain call).
         A thread cannot be killed, so a call that times out goes on running
         in the background until it returns; its result is dropped.
 

@@ -18,8 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _is_timer(obj: object) -> bool:
-    # Duck-typed so that a proxy of a shared Sktimer (``share.timer``) works too.
-    return callable(getattr(obj, "add_time", None))
+    # Duck-typed so that a proxy of a shared Sktimer (``share.timer``) works too; a
+    # class (``timethis(Sktimer)``) has add_time() too, but is not a timer.
+    return not isinstance(obj, type) and callable(getattr(obj, "add_time", None))
 
 
 class TimeThis:
@@ -34,9 +35,10 @@ class TimeThis:
         if timer is None:
             timer = Sktimer()
         elif not _is_timer(timer):
+            hint = " (an instance, not the class: Sktimer())" if isinstance(timer, type) else ""
             raise TypeError(
                 "timethis() takes an Sktimer (or an object with add_time()), "
-                f"got {type(timer).__name__}: {timer!r}"
+                f"got {type(timer).__name__}: {timer!r}{hint}"
             )
         self.timer = timer
         self._local = threading.local()
@@ -88,7 +90,7 @@ class TimeThis:
                     timer.add_time(time.perf_counter() - start)
 
         wrapper.timer = timer
-        return wrapper  # type: ignore[no-any-return]
+        return wrapper
 
     def __repr__(self) -> str:
         return f"timethis({self.timer!r})"
@@ -127,7 +129,7 @@ def timethis(timer: Any = None) -> Any:
         >>> t.num_times
         1
     """
-    if timer is not None and not _is_timer(timer) and callable(timer):
+    if timer is not None and callable(timer) and not hasattr(timer, "add_time"):
         # Bare ``@timethis`` (no parentheses): *timer* is the function itself.
         return TimeThis()(timer)
     return TimeThis(timer)

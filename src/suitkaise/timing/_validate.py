@@ -20,7 +20,10 @@ def check_seconds(value: object, *, what: str) -> float:
             f"{what} must be a number of seconds (int or float), "
             f"got {type(value).__name__}: {value!r}"
         )
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond float range
+        seconds = -math.inf if value < 0 else math.inf
     if math.isnan(seconds) or math.isinf(seconds):
         raise ValueError(f"{what} must be a finite number of seconds, got {seconds!r}")
     if seconds < 0:

@@ -11,22 +11,26 @@ from __future__ import annotations
 import abc
 import enum
 import types
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from .._registry import register
 from . import _tracking
 
 __all__ = ()
 
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: the class was written in Python, not C
 _SKIP = frozenset(
     {"__dict__", "__weakref__", "__slots__", "__module__", "__qualname__", "_abc_impl"}
 )
 
 
 def _enum_internals() -> frozenset[str]:
+    """The names the enum machinery itself puts in an enum class's namespace."""
     names: set[str] = set()
     for base in (enum.Enum, enum.IntEnum, enum.Flag, enum.IntFlag, enum.StrEnum):
-        probe = base("_Probe", {"A": 1} if base is not enum.StrEnum else {"A": "a"})
+        members = {"A": "a"} if base is enum.StrEnum else {"A": 1}
+        probe = cast(Any, base)("_Probe", members)  # the functional API, typed loosely
         names |= set(vars(probe)) - {"A"}
     return frozenset(names)
 
@@ -49,11 +53,31 @@ def _slot_names(cls: type) -> set[str]:
     return {slots} if isinstance(slots, str) else set(slots)
 
 
+def _defined_in(cls: type, value: Any) -> bool:
+    """Is ``value`` a function (or class/static method) written in the body of ``cls``?"""
+    qualname = getattr(getattr(value, "__func__", value), "__qualname__", None)
+    return isinstance(qualname, str) and qualname.startswith(f"{cls.__qualname__}.")
+
+
+def _enum_skip(cls: type, members: dict[str, Any]) -> frozenset[str]:
+    """What the enum machinery rebuilds by itself: its internals and the members.
+
+    An internal name that the class overrides in its own body (``__str__``,
+    ``__format__``, a docstring) is the user's, and travels.
+    """
+    own = {
+        name
+        for name, value in vars(cls).items()
+        if name in _ENUM_INTERNALS and (name == "__doc__" or _defined_in(cls, value))
+    }
+    return (_ENUM_INTERNALS - own) | frozenset(members)
+
+
 def _class_state(cls: type, skip: set[str] | frozenset[str]) -> dict[str, Any]:
     state = {k: v for k, v in vars(cls).items() if k not in _SKIP and k not in skip}
     if isinstance(cls, abc.ABCMeta):
         registry = abc._get_dump(cls)[0]  # type: ignore[attr-defined]
-        state["_abc_registry"] = [ref() for ref in registry if ref() is not None]
+        state["_abc_registry"] = [sub for sub in (ref() for ref in registry) if sub is not None]
     return state
 
 
@@ -106,7 +130,7 @@ def _class_reduce(cls: type) -> Any:
     name = _tracking.by_reference_name(cls)
     if name is not None:
         return name
-    if not cls.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: classes written in Python
+    if not cls.__flags__ & _HEAPTYPE:
         return _type_by_identity(cls)
     tid = _tracking.tracker_id(cls)
     namespace: dict[str, Any] = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
@@ -115,10 +139,11 @@ def _class_reduce(cls: type) -> Any:
     slots = _slot_names(cls)
     metaclass = type(cls)
     if isinstance(cls, enum.EnumMeta) and cls.__members__:
-        members = {k: m._value_ for k, m in cls.__members__.items()}
-        state = _class_state(cls, slots | _ENUM_INTERNALS | set(members))
-        args = (metaclass, cls.__name__, cls.__bases__, namespace, members, tid)
-        return _rebuild_enum, args, state, None, None, _set_class_state
+        enum_members: Mapping[str, enum.Enum] = cls.__members__
+        members = {name: member._value_ for name, member in enum_members.items()}
+        state = _class_state(cls, slots | _enum_skip(cls, members))
+        enum_args = (metaclass, cls.__name__, cls.__bases__, namespace, members, tid)
+        return _rebuild_enum, enum_args, state, None, None, _set_class_state
     state = _class_state(cls, slots)
     args = (metaclass, cls.__name__, cls.__bases__, namespace, tid)
     return _rebuild_class, args, state, None, None, _set_class_state

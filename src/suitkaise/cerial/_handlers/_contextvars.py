@@ -19,18 +19,15 @@ A ``contextvars.Token`` belongs to one ``set()`` call in one context: ``TypeErro
 from __future__ import annotations
 
 import contextvars
-import threading
-import uuid
 from typing import Any
 
 from .._registry import register
+from ._tracking import KeptIds
 
 __all__ = ()
 
 _MISSING = object()
-_lock = threading.Lock()
-_sent: dict[int, tuple[str, contextvars.ContextVar[Any]]] = {}
-_by_tid: dict[str, contextvars.ContextVar[Any]] = {}
+_vars = KeptIds()  # a ContextVar cannot be weakly referenced
 
 
 class _NoValue:
@@ -43,28 +40,15 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-def _tracker_id(var: contextvars.ContextVar[Any]) -> str:
-    with _lock:
-        entry = _sent.get(id(var))
-        if entry is None or entry[1] is not var:
-            entry = (uuid.uuid4().hex, var)
-            _sent[id(var)] = entry
-            _by_tid[entry[0]] = var
-        return entry[0]
-
-
 def _rebuild_contextvar(
     tid: str, name: str, default: Any, value: Any
 ) -> contextvars.ContextVar[Any]:
-    with _lock:
-        var = _by_tid.get(tid)
-        if var is None:
-            if default is NO_VALUE:
-                var = contextvars.ContextVar(name)
-            else:
-                var = contextvars.ContextVar(name, default=default)
-            _by_tid[tid] = var
-            _sent[id(var)] = (tid, var)  # sent on from here, it keeps the original's id
+    def make() -> contextvars.ContextVar[Any]:
+        if default is NO_VALUE:
+            return contextvars.ContextVar(name)
+        return contextvars.ContextVar(name, default=default)
+
+    var = _vars.get_or_make(tid, make)  # sent on from here, it keeps the original's id
     if value is not NO_VALUE:
         var.set(value)
     return var
@@ -78,7 +62,7 @@ def _contextvar_reduce(var: contextvars.ContextVar[Any]) -> tuple[Any, ...]:
     except LookupError:
         default = NO_VALUE
     value = var.get(_MISSING)
-    args = (_tracker_id(var), var.name, default, NO_VALUE if value is _MISSING else value)
+    args = (_vars.tracker_id(var), var.name, default, NO_VALUE if value is _MISSING else value)
     return _rebuild_contextvar, args
 
 

@@ -11,12 +11,12 @@ __all__ = ()
 
 
 @register(classmethod)
-def _classmethod_reduce(obj: classmethod) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def _classmethod_reduce(obj: classmethod[Any, ..., Any]) -> tuple[Any, ...]:
     return classmethod, (obj.__func__,), dict(vars(obj)) or None
 
 
 @register(staticmethod)
-def _staticmethod_reduce(obj: staticmethod) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def _staticmethod_reduce(obj: staticmethod[..., Any]) -> tuple[Any, ...]:
     return staticmethod, (obj.__func__,), dict(vars(obj)) or None
 
 
@@ -26,5 +26,5 @@ def _property_reduce(obj: property) -> tuple[Any, ...]:
 
 
 @register(types.MappingProxyType)
-def _mappingproxy_reduce(obj: types.MappingProxyType) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def _mappingproxy_reduce(obj: types.MappingProxyType[Any, Any]) -> tuple[Any, ...]:
     return types.MappingProxyType, (dict(obj),)

@@ -32,7 +32,7 @@ import io
 import os
 import stat
 import sys
-from typing import Any
+from typing import Any, cast
 
 from .._registry import register
 
@@ -51,7 +51,11 @@ def _open(kind: str, path: Any, mode: str, text: dict[str, Any] | None) -> Any:
         return io.FileIO(path, mode, opener=_reopen_flags)
     if kind == "buffered" or text is None:
         return open(path, mode, opener=_reopen_flags)
-    f = open(path, mode, encoding=text["encoding"], errors=text["errors"], opener=_reopen_flags)
+    # kind "text": the mode has no "b", so open() returns a TextIOWrapper.
+    f = cast(
+        io.TextIOWrapper,
+        open(path, mode, encoding=text["encoding"], errors=text["errors"], opener=_reopen_flags),
+    )
     f.reconfigure(line_buffering=text["line_buffering"], write_through=text["write_through"])
     return f
 

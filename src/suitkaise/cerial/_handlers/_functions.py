@@ -3,11 +3,17 @@
 By value means: the code object (through ``marshal``), the globals the code actually
 uses, defaults, closure cells and the function's ``__dict__``. Cells are created empty
 and filled afterwards, so a closure may refer to itself or to the function.
+
+Bound methods travel as their object and name, as with pickle, when that finds the
+very method again; otherwise as their function and the object it is bound to. A
+``functools.lru_cache`` wrapper that cannot be imported travels as the function it
+wraps and its cache settings (the cached results stay behind).
 """
 
 from __future__ import annotations
 
 import dis
+import functools
 import marshal
 import types
 from typing import Any
@@ -122,3 +128,45 @@ def _function_reduce(func: types.FunctionType) -> Any:
         ncells,
     )
     return _rebuild_function, args, state, None, None, _set_function_state
+
+
+def _rebuild_method(func: Any, obj: Any) -> types.MethodType:
+    return types.MethodType(func, obj)
+
+
+@register(types.MethodType)
+def _method_reduce(method: types.MethodType) -> tuple[Any, ...]:
+    func, obj = method.__func__, method.__self__
+    name = getattr(func, "__name__", None)
+    try:
+        found = isinstance(name, str) and getattr(obj, name) == method
+    except Exception:
+        found = False
+    if found:  # as pickle does: the receiver binds what its own class holds
+        return getattr, (obj, name)
+    # getattr would find nothing (a lambda stored as a method) or something else (an
+    # instance attribute shadowing the method): send the function itself.
+    return _rebuild_method, (func, obj)
+
+
+def _rebuild_lru_cache(tid: str, func: Any, maxsize: int | None, typed: bool) -> Any:
+    existing = _tracking.lookup(tid)
+    if existing is not None:
+        return existing
+    wrapper = functools.lru_cache(maxsize=maxsize, typed=typed)(func)
+    _tracking.mark_rebuilt(tid, wrapper)
+    return wrapper
+
+
+def _lru_cache_reduce(wrapper: functools._lru_cache_wrapper[Any]) -> Any:
+    name = _tracking.by_reference_name(wrapper)
+    if name is not None:
+        return name
+    params = wrapper.cache_parameters()
+    args = (_tracking.tracker_id(wrapper), wrapper.__wrapped__, params["maxsize"], params["typed"])
+    return _rebuild_lru_cache, args
+
+
+# The C wrapper class; without _functools, lru_cache makes plain functions instead.
+if isinstance(functools._lru_cache_wrapper, type):
+    register(functools._lru_cache_wrapper, _lru_cache_reduce)

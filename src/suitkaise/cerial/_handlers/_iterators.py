@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import types
 from collections.abc import Generator, Iterable
-from typing import Any
+from typing import Any, cast
 
 from .. import _session
 from .._registry import register
@@ -36,13 +36,14 @@ def _replay(items: Iterable[Any]) -> Generator[Any, None, None]:
 
 
 def _rebuild_generator(items: list[Any], name: str, qualname: str) -> Generator[Any, None, None]:
-    gen = _replay(items)
+    # Calling a generator function makes a GeneratorType, which has writable names.
+    gen = cast("types.GeneratorType[Any, None, None]", _replay(items))
     gen.__name__ = name
     gen.__qualname__ = qualname
     return gen
 
 
-def _drain(gen: types.GeneratorType) -> list[Any]:  # type: ignore[type-arg]
+def _drain(gen: types.GeneratorType[Any, Any, Any]) -> list[Any]:
     if gen.gi_running:
         raise TypeError(
             f"cannot serialize generator {gen.__qualname__!r} from inside itself: it is running"
@@ -57,21 +58,21 @@ def _drain(gen: types.GeneratorType) -> list[Any]:  # type: ignore[type-arg]
     return items
 
 
+def _drain_or_error(gen: types.GeneratorType[Any, Any, Any]) -> tuple[list[Any], Exception | None]:
+    try:
+        return _drain(gen), None
+    except Exception as error:
+        # The generator is spent now: a second pass must fail the same way, not send
+        # an empty copy.
+        return [], error
+
+
 @register(types.GeneratorType)
-def _generator_reduce(gen: types.GeneratorType) -> tuple[Any, ...]:  # type: ignore[type-arg]
-    memo = _session.memo()
-    entry = memo.get(id(gen))
-    if entry is None or entry[0] is not gen:
-        try:
-            entry = (gen, _drain(gen), None)
-        except Exception as error:
-            # The generator is spent now: a second pass must fail the same way, not
-            # send an empty copy.
-            entry = (gen, None, error)
-        memo[id(gen)] = entry
-    if entry[2] is not None:
-        raise entry[2]
-    return _rebuild_generator, (entry[1], gen.__name__, gen.__qualname__)
+def _generator_reduce(gen: types.GeneratorType[Any, Any, Any]) -> tuple[Any, ...]:
+    items, error = _session.once(gen, lambda: _drain_or_error(gen))
+    if error is not None:
+        raise error
+    return _rebuild_generator, (items, gen.__name__, gen.__qualname__)
 
 
 def _frame_reduce(obj: Any) -> tuple[Any, ...]:

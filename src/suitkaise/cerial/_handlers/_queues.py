@@ -20,16 +20,11 @@ from typing import Any
 
 from .. import _session
 from .._registry import register
+from ._instances import fresh
 
 __all__ = ()
 
 _QUEUE_ATTRS = frozenset(vars(queue.Queue())) | frozenset(vars(queue.PriorityQueue()))
-
-
-def _rebuild_queue(cls: type, maxsize: int) -> Any:
-    q = cls.__new__(cls)
-    queue.Queue.__init__(q, maxsize)  # calls the subclass's _init(), which makes q.queue
-    return q
 
 
 def _set_queue_state(q: Any, state: tuple[Any, dict[str, Any]]) -> Any:
@@ -42,11 +37,13 @@ def _set_queue_state(q: Any, state: tuple[Any, dict[str, Any]]) -> Any:
 
 
 @register(queue.Queue, subclasses=True)
-def _queue_reduce(q: queue.Queue) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def _queue_reduce(q: queue.Queue[Any]) -> tuple[Any, ...]:
     with q.mutex:
         items = copy.copy(q.queue)  # a deque stays a deque (with its maxlen), a heap a heap
     extra = {k: v for k, v in vars(q).items() if k not in _QUEUE_ATTRS}
-    return _rebuild_queue, (type(q), q.maxsize), (items, extra), None, None, _set_queue_state
+    # Queue.__init__ calls the subclass's _init(), which makes q.queue.
+    args = (type(q), queue.Queue, q.maxsize)
+    return fresh, args, (items, extra), None, None, _set_queue_state
 
 
 def _rebuild_simple_queue(cls: type) -> Any:
@@ -59,22 +56,23 @@ def _fill_simple_queue(q: Any, items: list[Any]) -> Any:
     return q
 
 
+def _snapshot_simple_queue(q: queue.SimpleQueue[Any]) -> list[Any]:
+    items = []
+    while True:
+        try:
+            items.append(q.get_nowait())
+        except queue.Empty:
+            break
+    for item in items:
+        q.put(item)
+    return items
+
+
 @register(queue.SimpleQueue)
-def _simple_queue_reduce(q: queue.SimpleQueue) -> tuple[Any, ...]:  # type: ignore[type-arg]
-    memo = _session.memo()
-    entry = memo.get(id(q))
-    if entry is None or entry[0] is not q:
-        items = []
-        while True:
-            try:
-                items.append(q.get_nowait())
-            except queue.Empty:
-                break
-        for item in items:
-            q.put(item)
-        # Both pickling passes of one serialize() must see the same snapshot.
-        memo[id(q)] = entry = (q, items)
-    return _rebuild_simple_queue, (type(q),), entry[1], None, None, _fill_simple_queue
+def _simple_queue_reduce(q: queue.SimpleQueue[Any]) -> tuple[Any, ...]:
+    # Both pickling passes of one serialize() must see the same snapshot.
+    items = _session.once(q, lambda: _snapshot_simple_queue(q))
+    return _rebuild_simple_queue, (type(q),), items, None, None, _fill_simple_queue
 
 
 if hasattr(queue, "_PySimpleQueue"):

@@ -22,18 +22,12 @@ from typing import Any
 
 from .._reconnect._base import ReconnectError, Reconnector
 from .._registry import register
+from ._instances import fresh
 
 __all__ = ("ThreadReconnector",)
 
 _Lock = type(threading.Lock())
 _RLock = type(threading.RLock())
-
-
-def _fresh(cls: type, base: type, *args: Any, **kwargs: Any) -> Any:
-    """An instance of ``cls`` set up by ``base.__init__`` (a subclass's ``__init__`` may differ)."""
-    obj = cls.__new__(cls)
-    base.__init__(obj, *args, **kwargs)
-    return obj
 
 
 def _extra_state(obj: Any, base_attrs: frozenset[str]) -> dict[str, Any] | None:
@@ -54,17 +48,16 @@ def _lock_reduce(lock: Any) -> tuple[Any, ...]:
     return _rebuild_lock, (lock.locked(),)
 
 
-def _rebuild_rlock(cls: type) -> Any:
-    return cls.__new__(cls)
+_PyRLock = threading._RLock  # pure-Python RLock (threading._PyRLock), for where _thread has none
+_PY_RLOCK_ATTRS = frozenset(vars(_PyRLock()))
 
 
 @register(_RLock, subclasses=True)
+@register(_PyRLock, subclasses=True)
 def _rlock_reduce(lock: Any) -> tuple[Any, ...]:
-    return _rebuild_rlock, (type(lock),), dict(getattr(lock, "__dict__", {})) or None
-
-
-if hasattr(threading, "_PyRLock"):  # the pure-Python RLock, used where _thread lacks one
-    register(threading._PyRLock, _rlock_reduce)  # type: ignore[attr-defined]
+    # A new, released lock: its owner is a thread of the sending process.
+    base = _RLock if isinstance(lock, _RLock) else _PyRLock
+    return fresh, (type(lock), base), _extra_state(lock, _PY_RLOCK_ATTRS)
 
 
 _CONDITION_ATTRS = frozenset(vars(threading.Condition()))
@@ -74,7 +67,7 @@ _BARRIER_ATTRS = frozenset(vars(threading.Barrier(1)))
 
 
 def _rebuild_condition(cls: type, lock: Any) -> Any:
-    return _fresh(cls, threading.Condition, lock)
+    return fresh(cls, threading.Condition, lock)
 
 
 @register(threading.Condition, subclasses=True)
@@ -85,8 +78,8 @@ def _condition_reduce(cond: threading.Condition) -> tuple[Any, ...]:
 
 def _rebuild_semaphore(cls: type, value: int, bound: int | None) -> Any:
     if bound is None:
-        return _fresh(cls, threading.Semaphore, value)
-    sem = _fresh(cls, threading.BoundedSemaphore, bound)
+        return fresh(cls, threading.Semaphore, value)
+    sem = fresh(cls, threading.BoundedSemaphore, bound)
     for _ in range(bound - value):
         threading.Semaphore.acquire(sem, blocking=False)
     return sem
@@ -95,14 +88,14 @@ def _rebuild_semaphore(cls: type, value: int, bound: int | None) -> Any:
 @register(threading.Semaphore, subclasses=True)
 def _semaphore_reduce(sem: threading.Semaphore) -> tuple[Any, ...]:
     # No public getter for the counter; _value is stable since Python 3.2.
-    value = sem._value  # type: ignore[attr-defined]
+    value = sem._value
     bounded = isinstance(sem, threading.BoundedSemaphore)
     bound = getattr(sem, "_initial_value", None) if bounded else None
     return _rebuild_semaphore, (type(sem), value, bound), _extra_state(sem, _SEMAPHORE_ATTRS)
 
 
 def _rebuild_event(cls: type, is_set: bool) -> Any:
-    event = _fresh(cls, threading.Event)
+    event = fresh(cls, threading.Event)
     if is_set:
         threading.Event.set(event)
     return event
@@ -116,7 +109,7 @@ def _event_reduce(event: threading.Event) -> tuple[Any, ...]:
 def _rebuild_barrier(
     cls: type, parties: int, action: Any, timeout: float | None, broken: bool
 ) -> Any:
-    barrier = _fresh(cls, threading.Barrier, parties, action, timeout)
+    barrier = fresh(cls, threading.Barrier, parties, action, timeout)
     if broken:
         threading.Barrier.abort(barrier)
     return barrier
@@ -160,7 +153,7 @@ class ThreadReconnector(Reconnector):
         if payload is None:
             raise ReconnectError(self._failure_message(self.note or "nothing to rebuild"))
         cls, target, args, kwargs, extra = payload
-        thread = _fresh(
+        thread = fresh(
             cls, threading.Thread, None, target, meta["name"], args, kwargs, daemon=meta["daemon"]
         )
         thread.__dict__.update(extra)

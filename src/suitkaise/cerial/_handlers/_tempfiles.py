@@ -17,6 +17,6 @@ def _same(obj: Any) -> Any:
     return obj
 
 
-@register(tempfile._TemporaryFileWrapper)  # type: ignore[attr-defined]
+@register(tempfile._TemporaryFileWrapper)
 def _named_temporary_file_reduce(wrapper: Any) -> tuple[Any, ...]:
     return _same, (wrapper.file,)

@@ -2,7 +2,8 @@
 
 Each one gets a tracker id the first time it is sent. Deserializing in the process
 that defined it returns the very object; any other process builds it once and then
-hands out that one rebuilt object for every later copy of the same id.
+hands out that one rebuilt object for every later copy of the same id. A rebuilt
+object sent on from there keeps the original's id.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import sys
 import threading
 import uuid
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 __all__ = (
+    "KeptIds",
     "by_reference_name",
     "globals_for",
     "globals_id",
@@ -27,24 +30,54 @@ __all__ = (
 
 _lock = threading.RLock()
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-_ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-_rebuilt: weakref.WeakSet[Any] = weakref.WeakSet()
-_globals_by_id: dict[str, dict[str, Any]] = {}
-_globals_ids: dict[int, tuple[str, dict[str, Any]]] = {}
+T = TypeVar("T")
 
 _MAIN_MODULES = frozenset({"__main__", "__mp_main__"})
 _MISSING = object()
 
 
+class _Entry:
+    """What is known about one tracked object: its id, and whether it takes state."""
+
+    __slots__ = ("ref", "tid", "takes_state")
+
+    def __init__(self, ref: weakref.ref[Any], tid: str, takes_state: bool) -> None:
+        self.ref = ref
+        self.tid = tid
+        self.takes_state = takes_state
+
+
+# Keyed by id(), not by the object: a class's metaclass may define __eq__/__hash__ (two
+# classes equal by name would share an id) or make classes unhashable.
+_entries: dict[int, _Entry] = {}
+
+
+def _entry(obj: Any) -> _Entry | None:
+    entry = _entries.get(id(obj))
+    return entry if entry is not None and entry.ref() is obj else None
+
+
+def _track(obj: Any, tid: str, takes_state: bool) -> None:
+    key = id(obj)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        entry = _entries.get(key)
+        if entry is not None and entry.ref is ref:
+            del _entries[key]
+
+    _entries[key] = _Entry(weakref.ref(obj, forget), tid, takes_state)
+
+
 def tracker_id(obj: Any) -> str:
     """The stable id of a function or class sent by value (assigned on first use)."""
     with _lock:
-        found = _ids.get(obj)
-        if found is None:
-            found = uuid.uuid4().hex
-            _ids[obj] = found
-            _objects[found] = obj
-        return found
+        entry = _entry(obj)
+        if entry is not None:
+            return entry.tid
+        tid = uuid.uuid4().hex
+        _track(obj, tid, takes_state=False)
+        _objects[tid] = obj
+        return tid
 
 
 def lookup(tid: str) -> Any:
@@ -56,39 +89,73 @@ def mark_rebuilt(tid: str, obj: Any) -> None:
     """Record ``obj`` as this process's copy of ``tid``; its state is still to be set."""
     with _lock:
         _objects[tid] = obj
-        _ids[obj] = tid
-        _rebuilt.add(obj)
+        _track(obj, tid, takes_state=True)
 
 
 def needs_state(obj: Any) -> bool:
-    """True for objects rebuilt here (not the originals of this process)."""
-    return obj in _rebuilt
+    """True for a copy rebuilt here that still takes the state sent with it.
+
+    Never for this process's originals. A rebuilt function takes the sender's state
+    with every copy (its globals, defaults and cells may have changed there); a class
+    only with the first, until :func:`state_done`.
+    """
+    entry = _entry(obj)
+    return entry is not None and entry.takes_state
 
 
 def state_done(obj: Any) -> None:
     """Stop applying state to ``obj``: later copies reuse it as it is."""
-    _rebuilt.discard(obj)
+    entry = _entry(obj)
+    if entry is not None:
+        entry.takes_state = False
+
+
+class KeptIds:
+    """Tracker ids for objects that cannot be weakly referenced (dicts, ContextVars).
+
+    Every object given an id here is kept alive for the life of the process, so an
+    ``id()`` is never reused and can key the table.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_address: dict[int, str] = {}
+        self._by_tid: dict[str, Any] = {}
+
+    def tracker_id(self, obj: Any) -> str:
+        """The id of ``obj`` (assigned on first use)."""
+        with self._lock:
+            tid = self._by_address.get(id(obj))
+            if tid is None:
+                tid = uuid.uuid4().hex
+                self._keep(tid, obj)
+            return tid
+
+    def get_or_make(self, tid: str, make: Callable[[], T]) -> T:
+        """The object with id ``tid`` here; ``make()`` builds it the first time."""
+        with self._lock:
+            obj: T | None = self._by_tid.get(tid)
+            if obj is None:
+                obj = make()
+                self._keep(tid, obj)
+            return obj
+
+    def _keep(self, tid: str, obj: Any) -> None:
+        self._by_address[id(obj)] = tid
+        self._by_tid[tid] = obj
+
+
+_globals = KeptIds()
 
 
 def globals_id(namespace: dict[str, Any]) -> str:
     """The stable id of a function's globals dict."""
-    with _lock:
-        entry = _globals_ids.get(id(namespace))
-        if entry is None or entry[1] is not namespace:
-            entry = (uuid.uuid4().hex, namespace)
-            _globals_ids[id(namespace)] = entry
-            _globals_by_id[entry[0]] = namespace
-        return entry[0]
+    return _globals.tracker_id(namespace)
 
 
 def globals_for(gid: str, module_name: str) -> dict[str, Any]:
     """The globals dict that rebuilt functions with globals id ``gid`` share."""
-    with _lock:
-        namespace = _globals_by_id.get(gid)
-        if namespace is None:
-            namespace = {"__name__": module_name, "__builtins__": builtins}
-            _globals_by_id[gid] = namespace
-        return namespace
+    return _globals.get_or_make(gid, lambda: {"__name__": module_name, "__builtins__": builtins})
 
 
 def by_reference_name(obj: Any) -> str | None:

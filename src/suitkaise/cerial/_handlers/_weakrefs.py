@@ -21,6 +21,7 @@ import weakref
 from typing import Any
 
 from .._registry import register
+from ._instances import fresh
 
 __all__ = ()
 
@@ -68,12 +69,12 @@ def _ref_reduce(ref: Any) -> tuple[Any, ...]:
     return _rebuild_ref, (type(ref), referent), state, None, None, _set_attributes
 
 
-def _rebuild_dead_weakmethod() -> weakref.WeakMethod:  # type: ignore[type-arg]
+def _rebuild_dead_weakmethod() -> weakref.WeakMethod[Any]:
     return weakref.WeakMethod(_Gone().method)
 
 
 @register(weakref.WeakMethod)
-def _weakmethod_reduce(ref: weakref.WeakMethod) -> tuple[Any, ...]:  # type: ignore[type-arg]
+def _weakmethod_reduce(ref: weakref.WeakMethod[Any]) -> tuple[Any, ...]:
     method = ref()
     if method is None:
         return _rebuild_dead_weakmethod, ()
@@ -131,13 +132,7 @@ _CONTAINER_ATTRS = _base_attributes(
 )
 
 
-def _new_container(cls: type, base: type) -> Any:
-    container = cls.__new__(cls)
-    base.__init__(container)
-    return container
-
-
-def _fill_container(container: Any, state: tuple[type, list[Any], dict[str, Any]]) -> Any:
+def _fill_container(container: Any, state: tuple[type[Any], list[Any], dict[str, Any]]) -> Any:
     base, items, extra = state
     base.update(container, items)
     container.__dict__.update(extra)
@@ -147,7 +142,7 @@ def _fill_container(container: Any, state: tuple[type, list[Any], dict[str, Any]
 def _container_reduce(base: type, container: Any, items: list[Any]) -> tuple[Any, ...]:
     extra = {k: v for k, v in vars(container).items() if k not in _CONTAINER_ATTRS}
     state = (base, items, extra)
-    return _new_container, (type(container), base), state, None, None, _fill_container
+    return fresh, (type(container), base), state, None, None, _fill_container
 
 
 @register(weakref.WeakValueDictionary, subclasses=True)

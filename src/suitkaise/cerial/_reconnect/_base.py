@@ -28,7 +28,6 @@ from .._errors import CerialError
 
 __all__ = ("ReconnectError", "Reconnector", "reconnect_all")
 
-_MISSING = object()
 _SECRET_WORDS = ("password", "passwd", "secret")
 _ATOMS = (type(None), bool, int, float, complex, str, bytes, bytearray, range)
 _OPAQUE = (
@@ -84,6 +83,8 @@ class Reconnector:
         attr_name: str | None = None,
         note: str | None = None,
     ) -> None:
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise TypeError(f"Reconnector metadata must be a dict, not {type(metadata).__name__}")
         metadata = dict(metadata or {})
         for key in metadata:
             if not isinstance(key, str):
@@ -111,12 +112,11 @@ class Reconnector:
             raise
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
-            hide = bool(password) and password in message
-            if hide:
-                message = message.replace(password, "***")  # type: ignore[arg-type]
-            failure = ReconnectError(self._failure_message(message))
-            # A driver message that quotes the password must not survive as __cause__.
-            raise failure from (None if hide else error)
+            cause: BaseException | None = error
+            if password and password in message:
+                message = message.replace(password, "***")
+                cause = None  # a driver message that quotes the password must not survive
+            raise ReconnectError(self._failure_message(message)) from cause
 
     def _connect(self, password: str | None) -> Any:
         raise ReconnectError(self._failure_message(f"{type(self).__name__} cannot reconnect"))
@@ -233,7 +233,12 @@ class _Walk:
         return obj
 
     def _visit_attributes(self, obj: Any) -> None:
-        namespace = getattr(obj, "__dict__", None)
+        # Read the stored values themselves, never through the object's __getattr__ or
+        # __getattribute__ (user code that may raise, or compute something else).
+        try:
+            namespace = object.__getattribute__(obj, "__dict__")
+        except AttributeError:
+            namespace = None
         if isinstance(namespace, dict):
             for attr, value in list(namespace.items()):
                 new = self.visit(value, attr)
@@ -242,12 +247,14 @@ class _Walk:
         for cls in type(obj).__mro__:
             slots = cls.__dict__.get("__slots__", ())
             for slot in (slots,) if isinstance(slots, str) else slots:
-                if slot in ("__dict__", "__weakref__"):
-                    continue
                 private = slot.startswith("__") and not slot.endswith("__")
                 attr = f"_{cls.__name__.lstrip('_')}{slot}" if private else slot
-                value = getattr(obj, attr, _MISSING)
-                if value is _MISSING:
+                member = cls.__dict__.get(attr)
+                if not isinstance(member, types.MemberDescriptorType):
+                    continue  # "__dict__", "__weakref__", or a slot a subclass replaced
+                try:
+                    value = member.__get__(obj, cls)
+                except AttributeError:  # an empty slot
                     continue
                 new = self.visit(value, slot)
                 if new is not value:
@@ -279,7 +286,9 @@ def reconnect_all(obj: Any, **passwords: Mapping[str, str | None]) -> Any:
     ``{"module.ClassName": {"*": default, "attr_name": specific}}`` (the attribute's own
     entry beats ``"*"``). Placeholders shared by several attributes become one resource.
     Returns ``obj`` (the live resource when ``obj`` itself is a placeholder, a new tuple
-    when ``obj`` is a tuple that held one).
+    when ``obj`` is a tuple that held one). A graph nested deeper than the recursion
+    limit raises ``RecursionError``. Attributes are read as stored, without calling the
+    object's ``__getattr__``.
 
     Example (in the receiving process)::
 
@@ -287,4 +296,11 @@ def reconnect_all(obj: Any, **passwords: Mapping[str, str | None]) -> Any:
         reconnect_all(service, **{"psycopg2.Connection": {"*": "pw", "audit_db": "other"}})
         service.db.cursor()                      # a live connection again
     """
-    return _Walk(_check_passwords(passwords)).visit(obj, None)
+    walk = _Walk(_check_passwords(passwords))
+    try:
+        return walk.visit(obj, None)
+    except RecursionError as error:
+        raise RecursionError(
+            "reconnect_all(): the object is nested too deeply to walk within the recursion "
+            f"limit ({error})"
+        ) from error

@@ -25,7 +25,7 @@ _MEMORY_NOTE = (
 )
 
 
-_CLOSED = {
+_CLOSED: dict[str, Any] = {
     "database": None,
     "in_memory": False,
     "attached": [],
