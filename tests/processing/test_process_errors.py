@@ -24,7 +24,6 @@ from suitkaise.processing import (
     Skprocess,
 )
 from suitkaise.processing import _handle
-from test_process_support import start_method  # noqa: F401  (fixture)
 
 # Every test runs under fork, forkserver and spawn.
 pytestmark = pytest.mark.usefixtures("start_method")

@@ -10,7 +10,7 @@ import pytest
 
 from _support import TIMEOUT
 from suitkaise.processing import ProcessError, Skprocess
-from test_process_support import alive, run_script, start_method, wait_gone  # noqa: F401
+from conftest import alive, run_script, wait_gone
 
 # A death must be noticed within this many seconds (the issue asks for 1 second).
 NOTICE = 1.0

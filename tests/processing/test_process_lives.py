@@ -6,7 +6,6 @@ import pytest
 
 from _support import TIMEOUT
 from suitkaise.processing import RunError, Skprocess
-from test_process_support import start_method  # noqa: F401  (fixture)
 
 # Every test runs under fork, forkserver and spawn.
 pytestmark = pytest.mark.usefixtures("start_method")

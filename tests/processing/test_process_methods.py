@@ -11,7 +11,6 @@ from _support import TIMEOUT
 from suitkaise import cerial
 from suitkaise.processing import ProcessError, ResultTimeoutError, Skprocess
 from suitkaise.sk import SkModifierError
-from test_process_support import start_method  # noqa: F401  (fixture)
 
 # Every test runs under fork, forkserver and spawn.
 pytestmark = pytest.mark.usefixtures("start_method")

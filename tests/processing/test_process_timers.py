@@ -8,7 +8,6 @@ import pytest
 
 from suitkaise.processing import Skprocess
 from suitkaise.timing import Sktimer
-from test_process_support import start_method  # noqa: F401  (fixture)
 
 # Every test runs under fork, forkserver and spawn.
 pytestmark = pytest.mark.usefixtures("start_method")

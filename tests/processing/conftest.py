@@ -1,7 +1,11 @@
 """Shared pieces of the Skprocess tests: the start-method fixture and process probes.
 
-Import the fixture into a test module with ``from test_process_support import
-start_method``; every test that takes it runs once per start method.
+pytest finds the ``start_method`` fixture here by itself; every test that takes it
+(or uses it through ``pytest.mark.usefixtures``) runs once per start method. The
+helpers are plain functions: import them with ``from conftest import alive, ...``
+(this directory is on ``sys.path`` while its tests run, as pytest's default
+``prepend`` import mode puts it there, and its conftest is the one loaded last before
+its test modules are imported).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from _support import SRC, TIMEOUT
+
 from suitkaise.processing import set_start_method
 
 __all__ = ("START_METHODS", "alive", "run_script", "start_method", "wait_gone")
@@ -24,7 +29,7 @@ START_METHODS = ("fork", "forkserver", "spawn")
 
 
 @pytest.fixture(params=START_METHODS)
-def start_method(request: pytest.FixtureRequest) -> str:
+def start_method(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run the test under each start method in turn."""
     set_start_method(request.param)
     try:
