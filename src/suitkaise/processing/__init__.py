@@ -39,8 +39,10 @@ from ._errors import (
     RunError,
 )
 from ._process import Skprocess
+from ._share import CoordinatorDiedError, Share, ShareClosedError, ShareError
 
 __all__ = (
+    "CoordinatorDiedError",
     "ErrorHandlerError",
     "OnFinishError",
     "PostRunError",
@@ -51,6 +53,9 @@ __all__ = (
     "ResultError",
     "ResultTimeoutError",
     "RunError",
+    "Share",
+    "ShareClosedError",
+    "ShareError",
     "Skprocess",
     "get_start_method",
     "set_start_method",
@@ -60,6 +65,7 @@ __all__ = (
 for _cls in (
     ErrorHandlerError, OnFinishError, PostRunError, PreRunError, ProcessConfig, ProcessError,
     ProcessTimeoutError, ResultError, ResultTimeoutError, RunError, Skprocess,
+    CoordinatorDiedError, Share, ShareClosedError, ShareError,
 ):
     _cls.__module__ = __name__
 del _cls

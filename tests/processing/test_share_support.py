@@ -1,0 +1,267 @@
+"""Shared pieces of the Share tests: the start-method fixture, process probes and
+child-process bodies (module level, so that spawn and forkserver children import them).
+
+Import into a test module with ``from test_share_support import start_method, ...``;
+a test that takes ``start_method`` runs once per start method (the coordinator and
+the test's own children both use it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _support import SRC, TIMEOUT
+from suitkaise.processing._context import get_context, set_start_method
+
+__all__ = (
+    "START_METHODS", "alive", "ctx", "join_all", "run_script", "start_all", "start_method",
+    "wait_gone",
+)
+
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
+@pytest.fixture(params=START_METHODS)
+def start_method(request: pytest.FixtureRequest) -> Any:
+    """Run the test under each start method in turn."""
+    set_start_method(request.param)
+    try:
+        yield request.param
+    finally:
+        set_start_method(None)
+
+
+def ctx() -> Any:
+    """The multiprocessing context of the current start method."""
+    return get_context()
+
+
+def start_all(target: Any, args_list: list[tuple[Any, ...]]) -> list[Any]:
+    context = ctx()
+    procs = [context.Process(target=target, args=args) for args in args_list]
+    for proc in procs:
+        proc.start()
+    return procs
+
+
+def join_all(procs: list[Any]) -> None:
+    """Join every process (bounded); fail if one hangs or fails."""
+    for proc in procs:
+        proc.join(TIMEOUT)
+    for proc in procs:
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+            raise AssertionError(f"{proc.name} did not finish within {TIMEOUT}s")
+    codes = [proc.exitcode for proc in procs]
+    assert codes == [0] * len(procs), f"child exit codes: {codes}"
+
+
+def alive(pid: int) -> bool:
+    """True while *pid* runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pids: list[int], timeout: float = TIMEOUT) -> list[int]:
+    """Poll until every pid in *pids* is gone; return the ones still running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in pids if alive(pid)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def run_script(path: Path, body: str, *args: str, new_session: bool = False) -> subprocess.Popen[str]:
+    """Write *body* (dedented, with the source tree put on sys.path) to the script
+    *path* and start it with this interpreter; stdout and stderr are pipes. With
+    *new_session* the script leads its own process group (for a terminal-like Ctrl-C)."""
+    path.write_text(f"import sys\nsys.path.insert(0, {SRC!r})\n" + textwrap.dedent(body))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.Popen(
+        [sys.executable, str(path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(path.parent),
+        start_new_session=new_session,
+    )
+
+
+# ---------------------------------------------------------------- child bodies
+
+
+def add_many(share: Any, n: int) -> None:
+    """``share.counter += 1`` n times."""
+    for _ in range(n):
+        share.counter += 1
+
+
+class Holder:
+    """An object holding a Share, for the ``self.share.x += 1`` form."""
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+
+    def run(self, n: int) -> None:
+        for _ in range(n):
+            self.share.counter += 1
+
+
+def add_many_through_self(share: Any, n: int) -> None:
+    Holder(share).run(n)
+
+
+def every_form(share: Any, n: int, index: int) -> None:
+    """Every supported augmented assignment form, n times each."""
+    bit = 1 << index
+    for _ in range(n):
+        share.up += 1
+        share.down -= 2
+        share.items += [index]
+        share.text += "ab"
+        share.d["k"] += 1
+        share.obj.hits += 1
+    share.bits |= bit
+    for _ in range(3):
+        share.product *= 2
+
+
+def append_many(share: Any, n: int, tag: int) -> None:
+    for i in range(n):
+        share.items.append((tag, i))
+        share.timer.add_time(0.5)
+
+
+def write_then_tell(share: Any, done: Any, n: int) -> None:
+    """Write n values, then say so (the reader must see the last one)."""
+    for i in range(n):
+        share.value = i
+    done.set()
+
+
+def own_writes(share: Any, name: str, n: int, errors: Any) -> None:
+    """Each write is read back at once by the same process."""
+    bad = 0
+    setattr(share, name, 0)
+    for i in range(1, n + 1):
+        setattr(share, name, i)
+        if getattr(share, name) != i:
+            bad += 1
+        share.total += 1
+    errors.put(bad)
+
+
+def wait_for_file(path: Path, timeout: float = TIMEOUT) -> bool:
+    """Bounded polling until *path* exists."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+class Slow:
+    """A shared object whose method keeps the coordinator busy (to force a race)."""
+
+    def pause(self, seconds: float, flag: str | None = None) -> None:
+        if flag is not None:
+            Path(flag).touch()  # tells the test that the coordinator is inside the call
+        time.sleep(seconds)
+
+
+def write_wait_write(share: Any, ready: Any, go: Any, results: Any) -> None:
+    """Write, say so, wait for the go, then write and read again; report the outcome."""
+    share.counter += 1
+    share.counter  # noqa: B018 - a read: the write above is applied
+    ready.set()
+    go.wait(TIMEOUT)
+    try:
+        share.counter += 1
+        results.put(("ok", share.counter))
+    except Exception as exc:  # noqa: BLE001 - the type is the result
+        results.put((type(exc).__name__, str(exc)))
+
+
+def pause_and_report(share: Any, flag: str, results: Any) -> None:
+    try:
+        share.slow.pause(TIMEOUT, flag)
+        results.put("returned")
+    except BaseException as exc:  # noqa: BLE001 - the type is the result
+        results.put(type(exc).__name__)
+
+
+def pool_task(share: Any, i: int) -> int:
+    share.counter += i
+    share.seen.append(i)
+    return os.getpid()
+
+
+try:
+    from suitkaise.processing import Skprocess
+except ImportError:  # pragma: no cover - Skprocess is written in parallel
+    Skprocess = object  # type: ignore[assignment,misc]
+
+
+class Worker(Skprocess):  # type: ignore[misc,valid-type]
+    """The Worker of processing.md's Share example, as written there."""
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+
+    def __run__(self) -> None:
+        self.share.counter += 1
+        self.share.timer.add_time(0.1)
+
+        if self.share.counter >= 100:
+            self.stop()
+
+
+class SlowToSend:
+    """Slow to serialize, but only inside the coordinator: holds up exit() there (the
+    flag file says that it has begun), to force writes to arrive after the end."""
+
+    def __init__(self, flag: str) -> None:
+        self.flag = flag
+
+    def __serialize__(self) -> str:
+        from suitkaise.processing._share import _coordinator
+
+        if _coordinator.serving is not None:
+            Path(self.flag).touch()
+            time.sleep(0.5)
+        return self.flag
+
+    @classmethod
+    def __deserialize__(cls, state: str) -> SlowToSend:
+        return cls(state)
+
+
+def write_after_the_end(share: Any, flag: str, ready: Any, go: Any, results: Any) -> None:
+    share.counter += 1
+    share.counter  # noqa: B018 - applied for sure
+    ready.set()
+    wait_for_file(Path(flag))  # the coordinator is inside exit() now
+    for _ in range(5):
+        share.counter += 1  # these arrive after its last read of the sockets
+    go.wait(TIMEOUT)
+    try:
+        share.counter += 1
+        results.put(("ok", ""))
+    except Exception as exc:  # noqa: BLE001 - the type is the result
+        results.put((type(exc).__name__, str(exc)))
