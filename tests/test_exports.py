@@ -9,7 +9,13 @@ import pkgutil
 
 import pytest
 
-MODULES = ["suitkaise", "suitkaise.cerial", "suitkaise.timing", "suitkaise.sk"]
+MODULES = [
+    "suitkaise",
+    "suitkaise.cerial",
+    "suitkaise.timing",
+    "suitkaise.sk",
+    "suitkaise.processing",
+]
 
 
 def _submodules(package_name: str) -> list[str]:
