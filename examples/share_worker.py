@@ -11,17 +11,11 @@ Run it with ``python examples/share_worker.py``.
 
 from __future__ import annotations
 
-try:
-    from suitkaise.processing import Share, Skprocess
-except ImportError:  # until suitkaise.processing exports Share
-    from suitkaise.processing import Skprocess
-    from suitkaise.processing._share import Share
-
 from suitkaise import timing
+from suitkaise.processing import Share, Skprocess
 
 
 class Worker(Skprocess):
-
     def __init__(self, share):
         self.share = share
 
