@@ -25,6 +25,7 @@ as unpickling: only exchange data with processes you started yourself.
 
 from __future__ import annotations
 
+from ._autoreconnect import autoreconnect
 from ._config import ProcessConfig
 from ._context import get_start_method, set_start_method
 from ._errors import (
@@ -34,22 +35,29 @@ from ._errors import (
     PreRunError,
     ProcessError,
     ProcessTimeoutError,
+    RemoteTraceback,
     ResultError,
     ResultTimeoutError,
     RunError,
 )
+from ._pool import BrokenPoolError, Pool, PoolClosedError, PoolTimeoutError, WorkerDiedError
 from ._process import Skprocess
 from ._share import CoordinatorDiedError, Share, ShareClosedError, ShareError
 
 __all__ = (
+    "BrokenPoolError",
     "CoordinatorDiedError",
     "ErrorHandlerError",
     "OnFinishError",
+    "Pool",
+    "PoolClosedError",
+    "PoolTimeoutError",
     "PostRunError",
     "PreRunError",
     "ProcessConfig",
     "ProcessError",
     "ProcessTimeoutError",
+    "RemoteTraceback",
     "ResultError",
     "ResultTimeoutError",
     "RunError",
@@ -57,6 +65,8 @@ __all__ = (
     "ShareClosedError",
     "ShareError",
     "Skprocess",
+    "WorkerDiedError",
+    "autoreconnect",
     "get_start_method",
     "set_start_method",
 )
@@ -64,8 +74,9 @@ __all__ = (
 # Show the public names where users import them from (tracebacks, reprs, pickling).
 for _cls in (
     ErrorHandlerError, OnFinishError, PostRunError, PreRunError, ProcessConfig, ProcessError,
-    ProcessTimeoutError, ResultError, ResultTimeoutError, RunError, Skprocess,
+    ProcessTimeoutError, RemoteTraceback, ResultError, ResultTimeoutError, RunError, Skprocess,
     CoordinatorDiedError, Share, ShareClosedError, ShareError,
+    BrokenPoolError, Pool, PoolClosedError, PoolTimeoutError, WorkerDiedError,
 ):
     _cls.__module__ = __name__
 del _cls

@@ -43,6 +43,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import cerial
+from ._autoreconnect import reconnect_hook
 from ._channel import Sender
 from ._context import mark_fork_safe
 from ._errors import SECTION_ERRORS, ProcessError, ProcessTimeoutError
@@ -168,6 +169,7 @@ class Lifecycle:
         self.limits = {name: getattr(self.config.timeouts, _SHORT[name]) for name in LIFECYCLE}
         self.alarm = _Alarm() if self.config.timeouts.any() else None
         self.run_number = 0
+        self.reconnect = reconnect_hook(proc)  # None unless the class has @autoreconnect
 
     # A section: call it under its time limit, time it, and wrap what it raises. Its
     # time goes to its timer at once, or (record=False, the sections of a run) by the
@@ -270,10 +272,14 @@ class Lifecycle:
         completed = 0
         started = time.monotonic()
         prerun, postrun = self.methods["__prerun__"], self.methods["__postrun__"]
+        reconnect = self.reconnect is not None  # @autoreconnect: before run 1, after a restore
         while not self._stopping(completed, started):
             self.run_number = completed + 1
             self.status[RUN] = self.run_number
             try:
+                if reconnect:
+                    self._reconnect()
+                    reconnect = False
                 pre = self._call("__prerun__", record=False)[1] if prerun is not None else None
                 run = self._call("__run__", record=False)[1]
                 post = self._call("__postrun__", record=False)[1] if postrun is not None else None
@@ -282,6 +288,7 @@ class Lifecycle:
                 if lives <= 0:
                     return f
                 self._restore(snapshot)  # type: ignore[arg-type]
+                reconnect = self.reconnect is not None  # the snapshot holds placeholders
                 continue
             inner = self.inner
             if pre is not None:
@@ -294,6 +301,12 @@ class Lifecycle:
             if snapshot is not None:
                 snapshot = self._snapshot()
         return None
+
+    def _reconnect(self) -> None:
+        try:
+            self.reconnect()  # type: ignore[misc]
+        except Exception as exc:
+            raise self._failure("__prerun__", exc, f": @autoreconnect failed: {exc}") from None
 
     def _result(self) -> bytes | None:
         if self.methods["__result__"] is None:

@@ -26,9 +26,19 @@ from typing import Any, ClassVar
 
 from .._errors import CerialError
 
-__all__ = ("ReconnectError", "Reconnector", "reconnect_all")
+__all__ = ("ReconnectError", "Reconnector", "reconnect_all", "without_secrets")
 
-_SECRET_WORDS = ("password", "passwd", "secret")
+#: Metadata keys (and driver parameters) with one of these in their name hold secrets.
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "credential",
+    "authorization",
+)
 _ATOMS = (type(None), bool, int, float, complex, str, bytes, bytearray, range)
 _OPAQUE = (
     *weakref.ProxyTypes,  # first: anything else asked of a dead proxy raises
@@ -59,6 +69,8 @@ class Reconnector:
     Attributes:
         type_key: the resource's ``"module.ClassName"`` (e.g. ``"sqlite3.Connection"``);
             the key of the password map of :func:`reconnect_all`.
+        type_aliases: other spellings of ``type_key`` that the password map accepts too
+            (e.g. ``"psycopg2.extensions.connection"``, where the class really lives).
         attr_name: the attribute or key the placeholder was found at by
             :func:`reconnect_all` (``None`` at the top level or before).
         metadata: the connection details (never a password).
@@ -73,6 +85,7 @@ class Reconnector:
     """
 
     type_key: ClassVar[str] = "object"
+    type_aliases: ClassVar[tuple[str, ...]] = ()
     #: False for resources that can never be rebuilt: ``reconnect_all`` leaves them in place.
     reconnectable: ClassVar[bool] = True
 
@@ -89,7 +102,7 @@ class Reconnector:
         for key in metadata:
             if not isinstance(key, str):
                 raise TypeError(f"Reconnector metadata keys must be str, not {type(key).__name__}")
-            if any(word in key.lower() for word in _SECRET_WORDS):
+            if _is_secret(key):
                 raise ValueError(
                     f"Reconnector metadata must never hold a secret (key {key!r}): "
                     "passwords are given to reconnect() / reconnect_all() instead"
@@ -111,7 +124,7 @@ class Reconnector:
         except ReconnectError:
             raise
         except Exception as error:
-            message = f"{type(error).__name__}: {error}"
+            message = f"{type(error).__name__}: {str(error).strip()}"  # (libpq ends in "\n")
             cause: BaseException | None = error
             if password and password in message:
                 message = message.replace(password, "***")
@@ -155,6 +168,24 @@ class Reconnector:
         )
 
 
+def without_secrets(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` without the entries whose name says they hold a secret.
+
+    For drivers whose connection parameters include secrets besides the password
+    (libpq's ``sslpassword``, redis' ``ssl_password``): such values never travel, and
+    reconnecting opens the resource without them.
+
+    >>> without_secrets({"host": "db", "password": "pw", "sslpassword": "key-pw"})
+    {'host': 'db'}
+    """
+    return {key: value for key, value in params.items() if not _is_secret(key)}
+
+
+def _is_secret(key: str) -> bool:
+    name = key.lower().replace("-", "_")  # (HTTP headers: "X-Api-Key")
+    return any(word in name for word in _SECRET_WORDS)
+
+
 def _check_passwords(passwords: dict[str, Any]) -> dict[str, Mapping[str, str | None]]:
     for type_key, table in passwords.items():
         if not isinstance(table, Mapping):
@@ -185,7 +216,10 @@ class _Walk:
         self.keep: list[Any] = []  # keeps visited objects alive, so ids stay unique
 
     def password_for(self, placeholder: Reconnector) -> str | None:
-        table = self.passwords.get(placeholder.type_key) or {}
+        # The type key and its aliases form one table; on a clash the type key wins.
+        table: dict[str, str | None] = {}
+        for key in reversed((placeholder.type_key, *placeholder.type_aliases)):
+            table.update(self.passwords.get(key) or {})
         if placeholder.attr_name is not None and placeholder.attr_name in table:
             return table[placeholder.attr_name]
         return table.get("*")

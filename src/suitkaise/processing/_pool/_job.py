@@ -1,0 +1,439 @@
+"""One call (``map``, ``imap``, ``unordered_imap``): its input, its chunks, its results.
+
+A :class:`Job` is shared by two threads and guarded by the backend's lock::
+
+    caller's thread (consumer)                    dispatcher thread (backend)
+    --------------------------                    ---------------------------
+    refill(): pulls the input iterator  --buf-->  take(): cuts the next chunk
+              (user code runs here)                       (sizer, ramp, guided cap)
+    next_reply(): pops results  <--ready--------  deliver(): a worker's reply
+                  waits on cond                   lost():    a worker died
+    cancel(kill)  -------------------------------> drops the job, kills its workers
+
+The input is read lazily: a ``list``, ``tuple`` or ``range`` is sliced in place when
+a chunk is cut; any other iterable is pulled by the caller's thread, in batches, into
+``buf``. Either way at most ``window`` tasks are taken and not yet handed to the
+caller, so an endless generator works and memory stays flat however slowly the caller
+consumes. Results are kept as the worker's bytes until the caller takes them, and are
+deserialized in the caller's thread.
+
+Ordered calls key replies by the index of their first task and hand them out in
+order; unordered calls hand them out as they arrive. A failure (the task's exception,
+or its worker's death) sits at its task's index: the caller first receives every
+result before it, then the error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ... import cerial
+from .._errors import RemoteTraceback
+from . import _protocol as proto
+from ._chunking import GUIDED_FLOOR, RAMP, TARGET_BYTES, ChunkSizer
+from ._errors import PoolTimeoutError
+
+__all__ = ("Chunk", "Job", "Reply", "decode")
+
+_SLICEABLE = (list, tuple, range)
+# Work a call may have taken but not yet handed to its caller, in chunks per worker.
+_WINDOW_CHUNKS = 4
+_MIN_WINDOW = 64
+# A caller collecting a whole list from a sliceable input is woken once this many
+# replies wait for it (or the last one came, or a failure): fewer thread wake-ups.
+_NOTIFY_EVERY = 8
+
+
+class Chunk:
+    """Consecutive tasks ``start ... start + n - 1`` of one job, sent as one message."""
+
+    __slots__ = ("attempt", "id", "items", "job", "n", "nbytes", "sent_at", "start", "track")
+
+    _ids = itertools.count(1)
+
+    def __init__(self, job: Job, start: int, items: Any, attempt: int = 0, track: bool = False) -> None:
+        self.job = job
+        self.id = next(Chunk._ids)
+        self.start = start
+        self.items = items
+        self.n = len(items)
+        self.attempt = attempt
+        self.track = track
+        self.nbytes = 0  # size of its serialized arguments, once sent
+        self.sent_at = 0.0  # time.monotonic() when it was sent
+
+    def tail(self, offset: int, *, attempt: int | None = None) -> Chunk:
+        """The tasks from *offset* (within this chunk) on, as a new chunk."""
+        return Chunk(self.job, self.start + offset, self.items[offset:],
+                     self.attempt if attempt is None else attempt, track=True)
+
+    def head(self, count: int) -> Chunk:
+        """The first *count* tasks, as a new chunk."""
+        return Chunk(self.job, self.start, self.items[:count], self.attempt, track=True)
+
+    @property
+    def tasks(self) -> range:
+        return range(self.start, self.start + self.n)
+
+
+class Reply:
+    """What came back for the tasks ``start ... start + n - 1``.
+
+    ``kind`` is ``DONE`` (``meta``/``raws`` hold every result), ``FAILED`` (``meta`` holds
+    the results before the failing task, its exception and traceback) or ``LOST``
+    (``error`` says why the tasks produced nothing, e.g. their worker died).
+    """
+
+    __slots__ = ("error", "flags", "kind", "meta", "n", "raws", "start")
+
+    LOST = 100
+
+    def __init__(self, kind: int, start: int, n: int, flags: int = 0, meta: bytes = b"",
+                 raws: list[bytes] | None = None, error: BaseException | None = None) -> None:
+        self.kind = kind
+        self.start = start
+        self.n = n
+        self.flags = flags
+        self.meta = meta
+        self.raws = raws
+        self.error = error
+
+
+def decode(reply: Reply) -> tuple[list[Any], BaseException | None]:
+    """The results of *reply*, and the error that ends them (``None`` if none)."""
+    kind = reply.kind
+    if kind == proto.DONE:
+        flags = reply.flags
+        if flags & proto.FLAG_ALL_RAW:
+            return list(reply.raws or ()), None
+        values = cerial.deserialize(reply.meta)
+        if flags & proto.FLAG_MIXED_RAW:
+            values, holes = values
+            for position, raw in zip(holes, reply.raws or ()):
+                values[position] = raw
+        return values, None
+    if kind == proto.FAILED:
+        values, error, tb = cerial.deserialize(reply.meta)
+        if tb:
+            error.__cause__ = RemoteTraceback(tb)
+            error.__suppress_context__ = True
+        return values, error
+    return [], reply.error
+
+
+class Job:
+    """The shared state of one call; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        lock: threading.Lock,
+        wake: Callable[[], None],
+        workers: int,
+        fn_bytes: bytes,
+        flags: int,
+        iterable: Iterable[Any],
+        ordered: bool,
+        chunksize: int | None,
+        windowed: bool,
+        label: str,
+    ) -> None:
+        self.cond = threading.Condition(lock)
+        self.wake = wake
+        self.workers = workers
+        self.fn_bytes = fn_bytes
+        self.fn_id = 0  # set by the backend
+        self.flags = flags
+        self.sizer = ChunkSizer()  # replaced by the backend's shared one for this function
+        self.ordered = ordered
+        self.chunksize = chunksize
+        self.windowed = windowed
+        self.label = label
+
+        self.seq: Any = None  # a list, tuple or range, sliced in place
+        self.iterator: Iterator[Any] | None = None
+        self.buf: list[Any] = []  # items pulled from the iterator, from buf_off on
+        self.buf_off = 0
+        self.total: int | None = None
+        if type(iterable) in _SLICEABLE:
+            self.seq = iterable
+            self.total = len(iterable)  # type: ignore[arg-type]
+        else:
+            self.iterator = iter(iterable)  # None once exhausted
+            try:
+                self.total = len(iterable)  # type: ignore[arg-type]
+            except TypeError:
+                self.total = None
+        self.input_error: BaseException | None = None
+
+        self.taken = 0  # fresh tasks cut into chunks (the index of the next one)
+        self.consumed = 0  # tasks whose results the caller has received
+        self.inflight = 0  # tasks sitting in workers
+        self.requeue: deque[Chunk] = deque()
+        self.ready: Any = {} if ordered else deque()
+        self.next_start = 0  # ordered: the index of the next reply to hand out
+        self.failed_at: int | None = None  # lowest index of a failure seen
+        self.ramp = 1
+        self.starved = False  # take() refused because the window was full
+        self.sent_items = 0  # tasks sent, and the bytes of their arguments
+        self.sent_bytes = 0
+        self.closed = False  # the caller is done with it (finished, failed or cancelled)
+        self.kill = False  # cancelled: kill the workers running its tasks
+        self.fatal: BaseException | None = None  # the pool cannot finish it
+
+    # ------------------------------------------------------- dispatcher side (lock held)
+
+    def start(self, sizer: ChunkSizer) -> None:
+        self.sizer = sizer
+        if sizer.known and self.chunksize is None:
+            self.ramp = max(1, sizer.suggest() // RAMP)
+
+    def _chunk_size(self) -> int:
+        if self.chunksize is not None:
+            return self.chunksize
+        suggested = self.sizer.suggest()
+        size = min(suggested, self.ramp)
+        if self.total is not None:
+            left = self.total - self.taken
+            guided = -(-left // (2 * self.workers))
+            size = min(size, max(guided, suggested // GUIDED_FLOOR, 1))
+        return size
+
+    def window(self) -> int:
+        """Tasks the call may have taken and not yet handed to its caller: a few chunks
+        per worker, and a few megabytes of this call's arguments."""
+        chunks = self.workers * _WINDOW_CHUNKS
+        size = self.chunksize or min(self.sizer.suggest(), self.ramp)
+        window = max(_MIN_WINDOW, chunks * size)
+        if self.sent_items:
+            fit = int(chunks * TARGET_BYTES * self.sent_items / max(self.sent_bytes, 1))
+            window = min(window, max(fit, chunks))
+        elif self.iterator is not None:
+            window = min(window, _MIN_WINDOW + chunks)  # size of the items not known yet
+        return window
+
+    def take(self, limit: int) -> Chunk | None:
+        """The next chunk for a worker that may take at most *limit* tasks, or None."""
+        if self.closed:
+            return None
+        while self.requeue:
+            chunk = self.requeue.popleft()
+            if self.failed_at is not None and chunk.start > self.failed_at:
+                continue  # beyond a failure: never needed
+            if chunk.n > limit:
+                self.requeue.appendleft(chunk.tail(limit))
+                chunk = chunk.head(limit)
+            self.inflight += chunk.n
+            return chunk
+        if self.failed_at is not None:
+            return None
+        size = min(self._chunk_size(), limit)
+        if self.windowed:
+            room = self.window() - (self.taken - self.consumed)
+            if room <= 0:
+                self.starved = True
+                return None
+            size = min(size, room)
+        start = self.taken
+        if self.seq is not None:
+            size = min(size, self.total - start)  # type: ignore[operator]
+            if size <= 0:
+                return None
+            items = self.seq[start:start + size]
+        else:
+            off = self.buf_off
+            size = min(size, len(self.buf) - off)
+            if size <= 0:
+                return None
+            items = self.buf[off:off + size]
+            off += size
+            if off >= 4096 and off * 2 >= len(self.buf):
+                del self.buf[:off]
+                off = 0
+            self.buf_off = off
+        self.taken = start + size
+        self.inflight += size
+        return Chunk(self, start, items)
+
+    def deliver(self, chunk: Chunk, reply: Reply) -> None:
+        """A worker's reply for *chunk* (already off its worker's in-flight list)."""
+        self.inflight -= chunk.n
+        if reply.kind == proto.DONE:
+            self.ramp = max(self.ramp, chunk.n * RAMP)
+        self._store(reply)
+
+    def requeue_chunk(self, chunk: Chunk) -> None:
+        """*chunk* never ran to the end (its worker was lost): run it again."""
+        self.inflight -= chunk.n
+        if not self.closed:
+            self.requeue.append(chunk)
+
+    def lost(self, chunk: Chunk, error: BaseException, at: int) -> None:
+        """The tasks of *chunk* from index *at* on failed with *error* (their worker
+        died); the ones before *at* are run again when the call is ordered."""
+        self.inflight -= chunk.n
+        offset = at - chunk.start
+        if self.ordered and offset > 0 and not self.closed:
+            self.requeue.append(chunk.head(offset))
+        self._store(Reply(Reply.LOST, at, chunk.n - offset, error=error))
+
+    def _store(self, reply: Reply) -> None:
+        if self.closed:
+            return
+        if reply.kind != proto.DONE:  # a failure: nothing after it is needed
+            if self.failed_at is None or reply.start < self.failed_at:
+                self.failed_at = reply.start
+        if self.ordered:
+            failed_at = self.failed_at
+            if failed_at is not None:
+                if reply.start > failed_at:
+                    return  # beyond a failure: the caller never gets that far
+                for start in [s for s in self.ready if s > failed_at]:
+                    del self.ready[start]
+            self.ready[reply.start] = reply
+        else:
+            self.ready.append(reply)
+        if (
+            self.windowed
+            or self.seq is None  # the caller pulls the input: wake it to pull more
+            or self.failed_at is not None
+            or len(self.ready) >= _NOTIFY_EVERY
+            or (self.inflight == 0 and not self.requeue and self.taken >= self.total)  # type: ignore[operator]
+        ):
+            self.cond.notify()
+
+    def fail(self, error: BaseException) -> None:
+        """The pool cannot finish this call (terminated, broken)."""
+        if self.fatal is None:
+            self.fatal = error
+        self.cond.notify_all()
+
+    # ------------------------------------------------------------ caller side
+
+    def _complete(self) -> bool:
+        if self.iterator is not None or len(self.buf) > self.buf_off:
+            return False
+        if self.seq is not None and self.taken < self.total:  # type: ignore[operator]
+            return False
+        return self.consumed >= self.taken and not self.requeue
+
+    def _wants_input(self) -> int:
+        """How many items to pull from the input iterator now (0: none)."""
+        if self.iterator is None:
+            return 0
+        buffered = len(self.buf) - self.buf_off
+        window = self.window()
+        room = window - buffered
+        if self.windowed:
+            room -= self.taken - self.consumed
+        if room <= 0 or (buffered and room * 4 < window):
+            return 0  # pull in batches: each pull costs the dispatcher a wake-up
+        return room
+
+    def refill(self, room: int) -> None:
+        """Pull up to *room* items from the input iterator (in the caller's thread)."""
+        iterator = self.iterator
+        if iterator is None:
+            return
+        error = None
+        items: list[Any] = []
+        try:
+            items.extend(itertools.islice(iterator, room))  # keeps what came before an error
+        except BaseException as exc:  # the caller's own iterator failed
+            error = exc
+        with self.cond:
+            if self.iterator is not iterator:
+                return
+            if items:
+                self.buf.extend(items)
+            if error is not None or len(items) < room:
+                self.iterator = None
+                if error is not None:
+                    self.input_error = error
+        if items:
+            self.wake()
+
+    def next_reply(self, deadline: float | None, seconds: float | None = None) -> Reply | None:
+        """The next reply for the caller, waiting for it; None once every task is done.
+
+        Raises the input iterator's error where it happened, the pool's fatal error,
+        or :class:`PoolTimeoutError` after *deadline* (a ``time.monotonic()`` value).
+        """
+        while True:
+            room = 0
+            wake = False
+            with self.cond:
+                while True:
+                    reply = self._pop()
+                    if reply is not None:
+                        self.consumed += reply.n
+                        if self.starved:
+                            self.starved = False
+                            wake = True
+                        break
+                    if self.fatal is not None:
+                        raise self.fatal
+                    room = self._wants_input()
+                    if room:
+                        break
+                    if self._complete():
+                        if self.input_error is not None:
+                            error, self.input_error = self.input_error, None
+                            raise error
+                        return None
+                    if deadline is None:
+                        self.cond.wait()
+                    else:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise PoolTimeoutError(
+                                f"{self.label}() did not finish within {seconds}s "
+                                f"({self.consumed} results were ready); the workers still "
+                                "running its tasks were stopped",
+                                seconds=seconds,
+                                done=self.consumed,
+                            )
+                        self.cond.wait(left)
+            if wake:
+                self.wake()
+            if reply is not None:
+                return reply
+            self.refill(room)
+
+    def _pop(self) -> Reply | None:
+        ready = self.ready
+        if not ready:
+            return None
+        if self.ordered:
+            reply = ready.pop(self.next_start, None)
+            if reply is not None:
+                self.next_start += reply.n
+            return reply
+        return ready.popleft()
+
+    def prefill(self) -> None:
+        """Pull the first batch of input now, so work starts before the first ``next()``."""
+        with self.cond:
+            room = self._wants_input()
+        if room:
+            self.refill(room)
+
+    def cancel(self, *, kill: bool) -> None:
+        """The caller is done: hand out nothing more; with *kill*, stop its running tasks."""
+        with self.cond:
+            if self.closed and not (kill and not self.kill):
+                return
+            self.closed = True
+            kill = kill and self.inflight > 0
+            self.kill = self.kill or kill
+            self.ready.clear()
+            self.requeue.clear()
+            self.iterator = None
+            self.buf = []
+            self.buf_off = 0
+        self.wake()  # drop the job, kill its workers, or let a closing pool finish

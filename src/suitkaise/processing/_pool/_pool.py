@@ -1,0 +1,467 @@
+"""``Pool``: the front end. Checks the call, builds its job, hands out the results.
+
+::
+
+    pool.map(fn, data)              pool.imap(...) / unordered_imap(...)
+      |  serialize fn once (cerial)   |
+      v                               v
+    Job(fn bytes, input) --submit--> backend (dispatcher thread, workers)
+      |                                |
+      | next_reply(): wait, pull input | replies
+      v                                |
+    decode (cerial, in this thread) <--+
+      |
+      +--> list (map) / iterator (imap) / Future (.background) / awaitable (.asynced)
+
+Everything backend-specific lives behind :class:`~.backends.Backend`; this module only
+deals with jobs and replies.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+from ... import cerial
+from ...sk import sk
+from .._context import MISSING_MAIN_GUARD_EXIT
+from . import _protocol as proto
+from ._errors import PoolClosedError, PoolTimeoutError
+from ._job import Job, decode
+from ._progress import Bar, check_progress, open_bar
+from .backends import make_backend
+from .backends._local import in_bootstrap
+
+__all__ = ("Pool",)
+
+_MODIFIERS = ("timeout", "background", "asynced")
+
+
+def _check_workers(workers: object) -> int:
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be a whole number or None, got {workers!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
+    return workers
+
+
+def _check_count(value: object, what: str, *, minimum: int = 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be a whole number or None, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{what} must be {minimum} or more, got {value}")
+    return value
+
+
+def _deadline(seconds: float | None) -> float | None:
+    return None if seconds is None else time.monotonic() + seconds
+
+
+def _in_thread(job: Job, work: Callable[[], Any]) -> Future[Any]:
+    """Run *work* in a new daemon thread; its outcome goes to the returned Future.
+
+    Cancelling the Future before the thread starts cancels the job too.
+    """
+    future: Future[Any] = Future()
+
+    def cancelled(f: Future[Any]) -> None:
+        if f.cancelled():
+            job.cancel(kill=True)
+
+    future.add_done_callback(cancelled)
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = work()
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    threading.Thread(target=run, name=f"suitkaise-pool-{job.label}", daemon=True).start()
+    return future
+
+
+async def _await_job(job: Job, work: Callable[[], Any]) -> Any:
+    import asyncio
+
+    future = _in_thread(job, work)
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        job.cancel(kill=True)
+        raise
+
+
+# The modifiers of map / imap / unordered_imap (see sk: "Declaring modifiers in library
+# code"). timeout keeps the call's own shape (a list, or an iterator); background and
+# asynced collect every result into a list.
+
+
+def _timeout(kind: str) -> Callable[[Pool, float | None], Callable[..., Any]]:
+    def timeout(self: Pool, seconds: float | None) -> Callable[..., Any]:
+        def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
+                 progress: bool | str | None = None) -> Any:
+            job = self._start(kind, fn, iterable, chunksize, kind != "map")
+            if kind == "map":
+                return self._collect(job, progress, seconds)
+            return self._iterate(job, progress, seconds)
+        return call
+    return timeout
+
+
+def _background(kind: str) -> Callable[[Pool], Callable[..., Future[list[Any]]]]:
+    def background(self: Pool) -> Callable[..., Future[list[Any]]]:
+        def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
+                 progress: bool | str | None = None) -> Future[list[Any]]:
+            job = self._start(kind, fn, iterable, chunksize, False)
+            return _in_thread(job, lambda: self._collect(job, progress))
+        return call
+    return background
+
+
+def _asynced(kind: str) -> Callable[[Pool], Callable[..., Any]]:
+    def asynced(self: Pool) -> Callable[..., Any]:
+        async def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
+                       progress: bool | str | None = None) -> list[Any]:
+            job = self._start(kind, fn, iterable, chunksize, False)
+            result: list[Any] = await _await_job(job, lambda: self._collect(job, progress))
+            return result
+        return call
+    return asynced
+
+
+class Pool:
+    """Worker processes that run a function (or an ``Skprocess`` class) on many inputs.
+
+    ``workers`` processes start at once and stay for the pool's life, reused by every
+    call. Functions, lambdas and closures travel by value with cerial; tasks are sent
+    in chunks whose size adapts to how long a task takes and how large its result is.
+
+    - ``map(fn, data)``: the list of results, in input order.
+    - ``imap(fn, data)``: an iterator of results in input order, as they come.
+    - ``unordered_imap(fn, data)``: an iterator of results in completion order.
+    - ``star()``: the same calls, unpacking each tuple item into arguments.
+    - Each call also has ``.timeout(s)``, ``.background()`` and ``.asynced()``:
+      ``pool.map.timeout(30)(fn, data)``.
+
+    A task's exception is raised in the caller as its own type, with the worker's
+    traceback as ``__cause__``; the pool stays usable. A worker that dies mid-task fails
+    that task with :class:`WorkerDiedError` (or re-runs it, with ``crash_retries``) and is
+    replaced.
+
+    Arguments:
+
+    - ``workers``: number of processes (``None``: ``os.cpu_count()``).
+    - ``chunksize``: fixed tasks per chunk for every call (default: adaptive).
+    - ``max_tasks_per_worker``: replace a worker after it ran this many tasks.
+    - ``crash_retries``: how many times a task whose worker died is run again (0).
+    - ``progress``: ``False`` (default), ``True`` (a tqdm bar when stderr is a
+      terminal) or ``"always"``; each call may override it.
+    - ``start_method``: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (default: the
+      library's choice, see ``processing.get_start_method()``).
+    - ``backend``: where the workers run; ``"local"`` (processes on this machine).
+
+    Example::
+
+        >>> from suitkaise.processing._pool import Pool
+        >>> with Pool(workers=2) as pool:
+        ...     pool.map(lambda x: x * x, range(5))
+        ...     pool.star().map(pow, [(2, 3), (3, 2)])
+        ...     sorted(pool.unordered_imap(abs, [-1, -2]))
+        [0, 1, 4, 9, 16]
+        [8, 9]
+        [1, 2]
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        chunksize: int | None = None,
+        max_tasks_per_worker: int | None = None,
+        crash_retries: int = 0,
+        progress: bool | str = False,
+        start_method: str | None = None,
+        backend: str = "local",
+    ) -> None:
+        if in_bootstrap():
+            # A spawn/forkserver worker is importing a main script that makes a pool
+            # unguarded; leave quietly, the parent explains (MISSING_MAIN_GUARD).
+            os._exit(MISSING_MAIN_GUARD_EXIT)
+        count = _check_workers(workers)
+        self._chunksize = _check_count(chunksize, "chunksize")
+        max_tasks = _check_count(max_tasks_per_worker, "max_tasks_per_worker")
+        retries = _check_count(crash_retries, "crash_retries", minimum=0) or 0
+        self._progress = check_progress(progress)
+        self._pid = os.getpid()
+        self._star = False
+        self._owner: Pool | None = None
+        self._backend = make_backend(
+            backend,
+            workers=count,
+            start_method=start_method,
+            max_tasks_per_worker=max_tasks,
+            crash_retries=retries,
+        )
+        self._finalizer = weakref.finalize(self, _release, self._backend)
+
+    # ------------------------------------------------------------------ info
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes the pool keeps."""
+        return self._backend.workers
+
+    @property
+    def state(self) -> str:
+        """``"running"``, ``"closing"``, ``"closed"``, ``"terminated"`` or ``"broken"``."""
+        return self._backend.state
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The process ids of the current workers."""
+        return self._backend.worker_pids
+
+    def __repr__(self) -> str:
+        star = ".star()" if self._star else ""
+        return f"<Pool{star} workers={self.workers} {self.state}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Pool cannot be sent to another process; create one where it is used")
+
+    # ------------------------------------------------------------------ star
+
+    def star(self) -> Pool:
+        """The same pool, but each tuple item is unpacked into the task's arguments.
+
+        ``pool.star().map(fn, [(1, 2), (3, 4)])`` calls ``fn(1, 2)`` and ``fn(3, 4)``;
+        an item that is not a tuple is passed as one argument. For an ``Skprocess``
+        class, the tuple holds the arguments of its ``__init__``.
+
+        Example::
+
+            >>> from suitkaise.processing._pool import Pool
+            >>> with Pool(1) as pool:
+            ...     pool.star().map(max, [(1, 5), (7, 2)])
+            [5, 7]
+        """
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._star = True
+        view._owner = self._owner or self  # keeps the pool (and its finalizer) alive
+        del view.__dict__["_finalizer"]
+        return view
+
+    # -------------------------------------------------------------- the calls
+
+    @sk(supported=_MODIFIERS, timeout=_timeout("map"), background=_background("map"),
+        asynced=_asynced("map"))
+    def map(self, fn: Callable[..., Any] | type, iterable: Iterable[Any], /, *,
+            chunksize: int | None = None, progress: bool | str | None = None) -> list[Any]:
+        """Run *fn* on every item of *iterable*; return the results in input order.
+
+        *fn* may be any function (lambdas and closures too) or an ``Skprocess`` class
+        (each item is the argument of its ``__init__``; the result is what its
+        ``__result__`` returned). Raises the first failing task's exception (in input
+        order) as its own type, with the worker's traceback as ``__cause__``.
+
+        ``chunksize`` fixes the tasks per chunk for this call; ``progress`` overrides
+        the pool's progress bar setting.
+
+        Modifiers: ``map.timeout(s)(fn, data)`` raises :class:`PoolTimeoutError` (a
+        ``TimeoutError``) after *s* seconds and stops the workers still running its
+        tasks; ``map.background()(fn, data)`` returns a ``Future``;
+        ``await map.asynced()(fn, data)`` waits without blocking the event loop.
+        """
+        return self._collect(self._start("map", fn, iterable, chunksize, False), progress)
+
+    @sk(supported=_MODIFIERS, timeout=_timeout("imap"), background=_background("imap"),
+        asynced=_asynced("imap"))
+    def imap(self, fn: Callable[..., Any] | type, iterable: Iterable[Any], /, *,
+             chunksize: int | None = None, progress: bool | str | None = None) -> Iterator[Any]:
+        """Like :meth:`map`, but return an iterator that yields each result, in input
+        order, as soon as it and the ones before it are ready.
+
+        The input is read lazily and only a bounded amount of work is ahead of the
+        caller, so an endless generator works. Modifiers: ``imap.timeout(s)`` (the
+        whole iteration must end within *s* seconds of the call),
+        ``imap.background()`` (a ``Future`` of the list of results),
+        ``imap.asynced()`` (an awaitable of the list).
+        """
+        return self._iterate(self._start("imap", fn, iterable, chunksize, True), progress)
+
+    @sk(supported=_MODIFIERS, timeout=_timeout("unordered_imap"),
+        background=_background("unordered_imap"), asynced=_asynced("unordered_imap"))
+    def unordered_imap(self, fn: Callable[..., Any] | type, iterable: Iterable[Any], /, *,
+                       chunksize: int | None = None, progress: bool | str | None = None) -> Iterator[Any]:
+        """Like :meth:`imap`, but yield each result as soon as it is ready, in the
+        order the tasks finish. The fastest way to get results.
+
+        Modifiers as for :meth:`imap`; ``.background()`` and ``.asynced()`` give the
+        list of results in completion order.
+        """
+        return self._iterate(self._start("unordered_imap", fn, iterable, chunksize, True), progress)
+
+    # ------------------------------------------------------------ machinery
+
+    def _start(self, kind: str, fn: Any, iterable: Iterable[Any], chunksize: int | None,
+               windowed: bool) -> Job:
+        if os.getpid() != self._pid:
+            raise PoolClosedError(
+                f"this Pool belongs to process {self._pid}; a process that inherited it "
+                "cannot use it (create a Pool in this process instead)"
+            )
+        fn_bytes, flags = self._task(kind, fn)
+        backend = self._backend
+        job = Job(
+            lock=backend.lock,
+            wake=backend.wake,
+            workers=backend.workers,
+            fn_bytes=fn_bytes,
+            flags=flags,
+            iterable=iterable,
+            ordered=kind != "unordered_imap",
+            chunksize=_check_count(chunksize, "chunksize") or self._chunksize,
+            windowed=windowed,
+            label=kind,
+        )
+        backend.submit(job)
+        try:
+            job.prefill()
+        except BaseException:
+            job.cancel(kill=False)
+            raise
+        return job
+
+    def _task(self, kind: str, fn: Any) -> tuple[bytes, int]:
+        flags = proto.FLAG_STAR if self._star else 0
+        if isinstance(fn, type) and _is_skprocess(fn):
+            if not callable(getattr(fn, "__run__", None)):
+                raise TypeError(
+                    f"{fn.__qualname__} must define __run__(self) to run in a Pool "
+                    "(it is the one lifecycle method that is required)"
+                )
+            flags |= proto.FLAG_SKPROCESS
+        elif not callable(fn):
+            raise TypeError(f"{kind}() needs a function or an Skprocess class, got {type(fn).__name__}: {fn!r}")
+        try:
+            return cerial.serialize(fn), flags
+        except cerial.SerializationError as exc:
+            name = getattr(fn, "__qualname__", type(fn).__qualname__)
+            exc.add_note(f"while sending {name} to the pool's workers in {kind}()")
+            raise
+
+    def _bar(self, job: Job, progress: bool | str | None) -> Bar:
+        choice = self._progress if progress is None else check_progress(progress)
+        return open_bar(choice, job.total, job.label)
+
+    def _collect(self, job: Job, progress: bool | str | None, seconds: float | None = None) -> list[Any]:
+        deadline = _deadline(seconds)
+        kill = False
+        try:
+            bar = self._bar(job, progress)
+        except BaseException:
+            job.cancel(kill=False)
+            raise
+        out: list[Any] = []
+        try:
+            while True:
+                reply = job.next_reply(deadline, seconds)
+                if reply is None:
+                    return out
+                values, error = decode(reply)
+                out.extend(values)
+                bar.update(len(values))
+                if error is not None:
+                    raise error
+        except (PoolTimeoutError, KeyboardInterrupt):
+            kill = True
+            raise
+        finally:
+            job.cancel(kill=kill)
+            bar.close()
+
+    def _iterate(self, job: Job, progress: bool | str | None, seconds: float | None = None) -> Iterator[Any]:
+        deadline = _deadline(seconds)
+        try:
+            bar = self._bar(job, progress)
+        except BaseException:
+            job.cancel(kill=False)
+            raise
+
+        def results() -> Iterator[Any]:
+            kill = False
+            try:
+                while True:
+                    reply = job.next_reply(deadline, seconds)
+                    if reply is None:
+                        return
+                    values, error = decode(reply)
+                    bar.update(len(values))
+                    yield from values
+                    if error is not None:
+                        raise error
+            except (PoolTimeoutError, KeyboardInterrupt):
+                kill = True
+                raise
+            finally:
+                job.cancel(kill=kill)
+                bar.close()
+
+        return results()
+
+    # ------------------------------------------------------------- lifetime
+
+    def close(self) -> None:
+        """Take no new work; the workers stop once the submitted calls are done."""
+        self._backend.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the workers to stop, after :meth:`close` or :meth:`terminate`.
+
+        Returns ``False`` if *timeout* seconds passed first. Raises ``ValueError`` if the
+        pool is still running.
+        """
+        return self._backend.join(timeout)
+
+    def terminate(self) -> None:
+        """Stop every worker now; calls still waiting raise :class:`BrokenPoolError`."""
+        self._backend.terminate()
+        self._backend.join(5.0)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+            self.join()
+        else:  # leaving on an error: do not wait for work nobody will collect
+            self.terminate()
+
+
+def _release(backend: Any) -> None:
+    """The pool was garbage-collected: stop its workers."""
+    if backend.state == "running" and backend.pid == os.getpid():
+        backend.terminate()
+
+
+def _is_skprocess(cls: type) -> bool:
+    from .._process import Skprocess
+
+    try:
+        return issubclass(cls, Skprocess)
+    except TypeError:
+        return False

@@ -1,0 +1,141 @@
+"""The local backend: worker processes on this machine, one socket pair each.
+
+::
+
+    parent (dispatcher thread)                        worker process
+    socket  <=========== socketpair (tasks, replies) ==========> socket
+    lifeline socket  ---- never written; EOF = parent gone ----> watcher thread
+    progress RawArray  <--- index of the running task ---------  (tracked chunks)
+    process.sentinel  <--- readable once the worker has exited
+
+Every socket is recorded with :func:`~.._protocol.close_in_children` and closed in
+any child forked later, so no worker, Skprocess child or user fork keeps another
+worker's channel or lifeline open: a worker always sees EOF when its parent goes, and
+the parent sees EOF from a worker that died (the worker's own ends survive only in
+the fork that starts that worker).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import socket
+import sys
+import threading
+import warnings
+from typing import Any
+
+from ..._context import bootstrapping, get_context
+from .. import _protocol as proto
+from .._dispatch import Dispatcher
+from .._worker import load_prctl, worker_main
+
+__all__ = ("LocalBackend", "WorkerProcess")
+
+class WorkerProcess:
+    """One worker: its process, its socket, its lifeline and its progress slot."""
+
+    def __init__(self, ctx: Any, number: int, label: str) -> None:
+        sock, child_sock = socket.socketpair()
+        lifeline, child_lifeline = socket.socketpair()
+        for s in (sock, child_sock):
+            proto.tune(s)
+        proto.close_in_children(sock, lifeline)
+        proto.close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
+        self._mapping: mmap.mmap | None = None
+        try:
+            if ctx.get_start_method() == "fork":
+                # Shared anonymous memory, inherited by the forked worker: cheaper than
+                # a RawArray (no heap lock, no file).
+                self._mapping = mmap.mmap(-1, 8)
+                self.progress: Any = memoryview(self._mapping).cast("q")
+            else:
+                self.progress = ctx.RawArray("q", 1)
+            self.progress[0] = -1
+            parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
+            self.process = ctx.Process(
+                target=worker_main,
+                args=(child_sock, child_lifeline, self.progress, parent_pid),
+                name=f"{label}-worker-{number}",
+                daemon=False,  # a task may start processes of its own
+            )
+            if sys.version_info >= (3, 12) and ctx.get_start_method() == "fork":
+                with warnings.catch_warnings():
+                    # 3.12+ warns about fork() in a process with threads. The pool's own
+                    # threads hold no lock a worker needs (a worker only runs worker_main),
+                    # as with multiprocessing.Pool, which forks from a thread too.
+                    warnings.filterwarnings("ignore", r".*use of fork\(\) may lead to deadlocks",
+                                            DeprecationWarning)
+                    self.process.start()
+            else:
+                self.process.start()
+        except BaseException:
+            proto.forget(sock, lifeline)
+            sock.close()
+            lifeline.close()
+            raise
+        finally:
+            proto.forget(child_sock, child_lifeline)
+            child_sock.close()
+            child_lifeline.close()
+        self.number = number
+        self.sock = sock
+        self.lifeline = lifeline
+        self.pid: int = self.process.pid
+        self.sentinel: int = self.process.sentinel
+
+    def kill(self) -> None:
+        """SIGKILL the worker (its death is noticed through the sentinel)."""
+        try:
+            self.process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def reap(self, timeout: float | None = None) -> int | None:
+        """Wait for the process to end; its exit code (``None`` if still running)."""
+        try:
+            self.process.join(timeout)
+        except (AssertionError, ValueError):
+            pass
+        return self.process.exitcode
+
+    def close(self) -> None:
+        """Release the sockets and the process object (after :meth:`reap`)."""
+        proto.forget(self.sock, self.lifeline)
+        self.sock.close()
+        self.lifeline.close()
+        try:
+            self.process.close()
+        except ValueError:  # still running: leave it to the atexit safety net
+            pass
+        if self._mapping is not None:
+            self.progress.release()
+            self._mapping.close()
+
+
+class LocalBackend(Dispatcher):
+    """Runs tasks in ``workers`` processes started with *start_method*."""
+
+    def __init__(self, *, workers: int, start_method: str | None = None,
+                 max_tasks_per_worker: int | None = None, crash_retries: int = 0,
+                 label: str = "suitkaise-pool") -> None:
+        ctx = get_context(start_method)
+        self.start_method = ctx.get_start_method()
+        if self.start_method == "fork":
+            load_prctl()  # forked workers inherit it
+
+        def launch(number: int) -> WorkerProcess:
+            return WorkerProcess(ctx, number, label)
+
+        super().__init__(
+            workers,
+            launch,
+            max_tasks_per_worker=max_tasks_per_worker,
+            crash_retries=crash_retries,
+            label=label,
+        )
+
+
+def in_bootstrap() -> bool:
+    """True while a spawn/forkserver child imports the main module (no pool may start)."""
+    return bootstrapping() and threading.current_thread() is threading.main_thread()
