@@ -7,10 +7,10 @@ import signal
 import time
 
 import pytest
-
 from _support import TIMEOUT
+from process_probes import alive, run_script, wait_gone
+
 from suitkaise.processing import ProcessError, Skprocess
-from conftest import alive, run_script, wait_gone
 
 # A death must be noticed within this many seconds (the issue asks for 1 second).
 NOTICE = 1.0
