@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from _support import SRC, TIMEOUT
+from process_probes import alive
+
 from suitkaise.processing._pool import Pool
 
 __all__ = (
@@ -54,16 +55,6 @@ def pool(request: pytest.FixtureRequest) -> Iterator[Pool]:
 
 def make_pool(start_method: str = "fork", workers: int = 2, **options: object) -> Pool:
     return Pool(workers, start_method=start_method, **options)  # type: ignore[arg-type]
-
-
-def alive(pid: int) -> bool:
-    """True while *pid* runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def children_of(pid: int) -> list[int]:

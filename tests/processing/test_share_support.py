@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _support import SRC, TIMEOUT
+from process_probes import alive, wait_gone
+
 from suitkaise.processing._context import get_context, set_start_method
 
 __all__ = (
@@ -63,26 +64,6 @@ def join_all(procs: list[Any]) -> None:
             raise AssertionError(f"{proc.name} did not finish within {TIMEOUT}s")
     codes = [proc.exitcode for proc in procs]
     assert codes == [0] * len(procs), f"child exit codes: {codes}"
-
-
-def alive(pid: int) -> bool:
-    """True while *pid* runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def wait_gone(pids: list[int], timeout: float = TIMEOUT) -> list[int]:
-    """Poll until every pid in *pids* is gone; return the ones still running."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = [pid for pid in pids if alive(pid)]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.02)
 
 
 def run_script(path: Path, body: str, *args: str, new_session: bool = False) -> subprocess.Popen[str]:
