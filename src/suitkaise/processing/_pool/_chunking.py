@@ -53,9 +53,12 @@ class ChunkSizer:
         8000
     """
 
-    __slots__ = ("items", "nbytes", "seconds")
+    __slots__ = ("items", "nbytes", "seconds", "target")
 
-    def __init__(self) -> None:
+    def __init__(self, target_seconds: float = TARGET_SECONDS) -> None:
+        #: Seconds of worker time one chunk should take (a cluster, where each chunk
+        #: costs milliseconds of scheduling, asks for more).
+        self.target = target_seconds
         self.items = 0.0
         self.seconds = 0.0
         self.nbytes = 0.0
@@ -82,7 +85,7 @@ class ChunkSizer:
             return 1
         size = float(MAX_CHUNK)
         if self.seconds > 0:
-            size = min(size, TARGET_SECONDS * items / self.seconds)
+            size = min(size, self.target * items / self.seconds)
         if self.nbytes > 0:
             size = min(size, TARGET_BYTES * items / self.nbytes)
         return max(1, int(size))

@@ -50,7 +50,7 @@ from .._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT, mark_fork_sa
 from . import _protocol as proto
 from ._chunking import ChunkSizer
 from ._errors import BrokenPoolError, PoolClosedError, WorkerDiedError, describe_exit
-from ._job import Chunk, Job, Reply
+from ._job import Chunk, Job, Reply, take_next
 from ._worker import FN_CACHE
 from .backends._base import Backend
 
@@ -424,22 +424,15 @@ class Dispatcher(Backend):
         return ahead < limit
 
     def _pick(self, limit: int) -> Chunk | None:
-        jobs = self._jobs
-        count = len(jobs)
-        for i in range(count):
-            index = (self._rr + i) % count
-            chunk = jobs[index].take(limit)
-            if chunk is not None:
-                self._rr = index + 1
-                return chunk
-        return None
+        chunk, self._rr = take_next(self._jobs, self._rr, limit)
+        return chunk
 
     def _send(self, slot: _Slot, chunk: Chunk) -> None:
         job = chunk.job
         try:
             args = cerial.serialize(chunk.items)
         except Exception:
-            self._unsendable(chunk)
+            job.unsendable(chunk)
             return
         fns = slot.fns
         if job.fn_id in fns:
@@ -461,18 +454,6 @@ class Dispatcher(Backend):
         slot.inflight.append(chunk)
         head = proto.TASK_HEAD.pack(proto.TASK, flags, job.fn_id, chunk.id, chunk.start, len(fn_bytes), len(args))
         self._write(slot, b"".join((head, fn_bytes, args)))
-
-    def _unsendable(self, chunk: Chunk) -> None:
-        """Some argument of *chunk* cannot be serialized: that task fails with the error."""
-        job = chunk.job
-        for offset, item in enumerate(chunk.items):
-            try:
-                cerial.serialize(item)
-            except Exception as exc:
-                exc.add_note(f"while sending the argument of task {chunk.start + offset} to a pool worker")
-                job.lost(chunk, exc, chunk.start + offset)
-                return
-        job.lost(chunk, RuntimeError("the chunk's arguments could not be serialized together"), chunk.start)
 
     def _write(self, slot: _Slot, data: bytes) -> None:
         """Send *data* without blocking (lock held, any thread); the rest waits in

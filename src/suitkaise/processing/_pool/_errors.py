@@ -62,7 +62,8 @@ class WorkerDiedError(ProcessError, BrokenProcessPool):
     signal's name or ``None``, and ``task`` the index of the task in the call's input
     (``None`` when the worker was running several tasks at once and which one is not
     known; ``tasks`` is then the ``range`` of them). The pool stays usable: it starts a
-    new worker in place of the dead one.
+    new worker in place of the dead one. On a cluster pool, ``address`` is the address
+    of the cluster worker that died (``worker`` is 0 and ``pid`` is ``None`` there).
 
     Example::
 
@@ -81,6 +82,7 @@ class WorkerDiedError(ProcessError, BrokenProcessPool):
         pid: int | None = None,
         exitcode: int | None = None,
         tasks: range = range(0),
+        address: str | None = None,
     ) -> None:
         super().__init__(message)
         #: The worker's number, 1 ... workers.
@@ -91,6 +93,8 @@ class WorkerDiedError(ProcessError, BrokenProcessPool):
         self.exitcode = exitcode
         #: The input indexes of the tasks that were lost with it.
         self.tasks = tasks
+        #: The cluster worker's address (cluster pools only).
+        self.address = address
 
     @property
     def signal(self) -> str | None:

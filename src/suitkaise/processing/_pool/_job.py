@@ -38,7 +38,7 @@ from . import _protocol as proto
 from ._chunking import GUIDED_FLOOR, RAMP, TARGET_BYTES, ChunkSizer
 from ._errors import PoolTimeoutError
 
-__all__ = ("Chunk", "Job", "Reply", "decode")
+__all__ = ("Chunk", "Job", "Reply", "decode", "take_next")
 
 _SLICEABLE = (list, tuple, range)
 # Work a call may have taken but not yet handed to its caller, in chunks per worker.
@@ -124,6 +124,19 @@ def decode(reply: Reply) -> tuple[list[Any], BaseException | None]:
             error.__suppress_context__ = True
         return values, error
     return [], reply.error
+
+
+def take_next(jobs: list[Job], first: int, limit: int) -> tuple[Chunk | None, int]:
+    """The next chunk of at most *limit* tasks from *jobs*, trying them in turn from
+    index *first* (round robin, so no call starves another), and the index to start
+    from next time."""
+    count = len(jobs)
+    for i in range(count):
+        index = (first + i) % count
+        chunk = jobs[index].take(limit)
+        if chunk is not None:
+            return chunk, index + 1
+    return None, first
 
 
 class Job:
@@ -266,6 +279,17 @@ class Job:
         if reply.kind == proto.DONE:
             self.ramp = max(self.ramp, chunk.n * RAMP)
         self._store(reply)
+
+    def unsendable(self, chunk: Chunk) -> None:
+        """Some argument of *chunk* cannot be serialized: that task fails with the error."""
+        for offset, item in enumerate(chunk.items):
+            try:
+                cerial.serialize(item)
+            except Exception as exc:
+                exc.add_note(f"while sending the argument of task {chunk.start + offset} to a pool worker")
+                self.lost(chunk, exc, chunk.start + offset)
+                return
+        self.lost(chunk, RuntimeError("the chunk's arguments could not be serialized together"), chunk.start)
 
     def requeue_chunk(self, chunk: Chunk) -> None:
         """*chunk* never ran to the end (its worker was lost): run it again."""

@@ -171,7 +171,10 @@ class Pool:
       terminal) or ``"always"``; each call may override it.
     - ``start_method``: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (default: the
       library's choice, see ``processing.get_start_method()``).
-    - ``backend``: where the workers run; ``"local"`` (processes on this machine).
+    - ``cluster``: run the tasks on a Dask cluster instead of local processes: a
+      scheduler address (``"tcp://10.0.0.5:8786"``), a ``distributed.Client`` or a
+      Dask cluster object. ``workers`` then caps the tasks running at once (default:
+      every thread of the cluster). Every call, modifier and error works the same.
 
     Example::
 
@@ -194,7 +197,7 @@ class Pool:
         crash_retries: int = 0,
         progress: bool | str = False,
         start_method: str | None = None,
-        backend: str = "local",
+        cluster: Any = None,
     ) -> None:
         if in_bootstrap():
             # A spawn/forkserver worker is importing a main script that makes a pool
@@ -208,13 +211,25 @@ class Pool:
         self._pid = os.getpid()
         self._star = False
         self._owner: Pool | None = None
-        self._backend = make_backend(
-            backend,
-            workers=count,
-            start_method=start_method,
-            max_tasks_per_worker=max_tasks,
-            crash_retries=retries,
-        )
+        if cluster is None:
+            self._backend = make_backend(
+                "local",
+                workers=count,
+                start_method=start_method,
+                max_tasks_per_worker=max_tasks,
+                crash_retries=retries,
+            )
+        else:
+            for name, value in (("start_method", start_method), ("max_tasks_per_worker", max_tasks)):
+                if value is not None:
+                    raise ValueError(
+                        f"{name} is for local workers; a cluster's workers are started and "
+                        "recycled by the cluster (see `dask worker --help`: --lifetime)"
+                    )
+            self._backend = make_backend(
+                "dask", cluster=cluster, workers=None if workers is None else count,
+                crash_retries=retries,
+            )
         self._finalizer = weakref.finalize(self, _release, self._backend)
 
     # ------------------------------------------------------------------ info

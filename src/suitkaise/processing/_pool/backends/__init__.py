@@ -1,8 +1,9 @@
 """Where a pool's tasks run: the backends behind :class:`~.._pool.Pool`.
 
-``Pool(backend="local")`` (the default) runs worker processes on this machine. The
-interface a backend implements is :class:`Backend`; :func:`make_backend` maps the
-names ``Pool`` accepts to implementations.
+``Pool()`` runs worker processes on this machine (``"local"``); ``Pool(cluster=...)``
+runs the same chunks on a Dask cluster (``"dask"``). The interface a backend
+implements is :class:`Backend`; :func:`make_backend` maps names to implementations
+(a Ray backend would be one more name and one more module).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ._base import Backend
 __all__ = ("BACKENDS", "Backend", "make_backend")
 
 #: The backend names ``Pool(backend=...)`` accepts.
-BACKENDS: tuple[str, ...] = ("local",)
+BACKENDS: tuple[str, ...] = ("local", "dask")
 
 
 def make_backend(name: str, **options: Any) -> Backend:
@@ -23,6 +24,10 @@ def make_backend(name: str, **options: Any) -> Backend:
         from ._local import LocalBackend
 
         return LocalBackend(**options)
+    if name == "dask":
+        from ._dask import DaskBackend
+
+        return DaskBackend(**options)
     raise ValueError(
         f"unknown Pool backend {name!r}; the backends are: {', '.join(map(repr, BACKENDS))}"
     )

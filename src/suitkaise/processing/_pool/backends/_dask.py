@@ -1,0 +1,420 @@
+"""The Dask backend: a pool's chunks run as tasks on a Dask cluster.
+
+::
+
+    Pool(cluster=...)                    Dask scheduler              Dask workers
+    -----------------                    --------------              ------------
+    submit(job): scatter fn bytes once --------------------------->  (kept per worker)
+    _fill(): job.take() -> chunk
+      cerial args --client.submit(run_batch, token, fn, args)-->  -> run_batch (._remote)
+    _done() (Dask's callback thread) <--- reply buffers ----------    run_chunk, _reply
+      job.deliver / job.lost / retry
+      then _fill() again
+
+The chunks are the same as the local pool's (cut by :meth:`Job.take`, sized by a
+:class:`ChunkSizer` that asks for longer chunks, since each costs the cluster a few
+milliseconds) and run through the same worker code, so ordering, errors, Skprocess
+classes and star() behave the same. Only ``bytes`` cross Dask's own serializer: the
+function and arguments as cerial bytes, the reply as the local workers' buffers.
+
+Faults: Dask re-runs a task whose worker died on another worker, up to the
+scheduler's ``allowed-failures`` setting, and then reports ``KilledWorker``; that
+becomes a :class:`WorkerDiedError` for the chunk's tasks (or one more run per
+``crash_retries``). A cancelled call (timeout, Ctrl-C) cancels its pending chunks and
+restarts the workers still running them (Dask's nanny starts fresh processes), since
+a running thread cannot be stopped otherwise. Losing the scheduler breaks the pool.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from .... import cerial
+from .. import _protocol as proto
+from .._chunking import ChunkSizer
+from .._errors import BrokenPoolError, PoolClosedError, WorkerDiedError
+from .._job import Chunk, Job, Reply, take_next
+from ._base import Backend
+from ._remote import run_batch
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+__all__ = ("CONNECT_TIMEOUT", "DEPTH", "TARGET_SECONDS", "DaskBackend", "connect")
+
+#: Seconds to wait for the scheduler (and, with ``workers=None``, for a first worker).
+CONNECT_TIMEOUT = 10.0
+#: Chunks in flight per worker thread: one running, the next one ready to start.
+DEPTH = 2
+#: Worker seconds one chunk should take: each chunk costs the cluster milliseconds.
+TARGET_SECONDS = 0.05
+_FUNCTIONS = 16  # task functions kept scattered on the cluster
+
+_RUNNING, _CLOSING, _STOPPED = "running", "closing", "stopped"
+
+
+def connect(cluster: Any) -> tuple[Client, bool]:
+    """A ``distributed.Client`` for *cluster*, and whether the pool owns it.
+
+    *cluster* is a ``distributed.Client`` (used as it is, never closed by the pool), a
+    scheduler address such as ``"tcp://10.0.0.5:8786"``, or a cluster object with a
+    ``scheduler_address`` (``LocalCluster``, ...).
+    """
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "Pool(cluster=...) runs on Dask: install it with  pip install 'suitkaise[cluster]'"
+        ) from None
+    if isinstance(cluster, distributed.Client):
+        if cluster.status not in ("running", "connecting", "newly-created"):
+            raise ValueError(f"the Dask Client given as cluster= is {cluster.status}")
+        return cluster, False
+    if isinstance(cluster, str):
+        address = cluster
+    elif isinstance(getattr(cluster, "scheduler_address", None), str):
+        address = cluster.scheduler_address
+    else:
+        raise TypeError(
+            "cluster must be a Dask scheduler address such as 'tcp://127.0.0.1:8786', a "
+            f"distributed.Client or a Dask cluster object, got {type(cluster).__name__}: "
+            f"{cluster!r}"
+        )
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConnectionError(
+            f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT:g}s "
+            f"({type(exc).__name__}: {exc}); is `dask scheduler` running there, and is the "
+            "address right?"
+        ) from exc
+    return client, True
+
+
+class DaskBackend(Backend):
+    """Runs a pool's chunks on the Dask cluster *cluster* (see :func:`connect`)."""
+
+    def __init__(self, *, cluster: Any, workers: int | None, crash_retries: int = 0,
+                 label: str = "suitkaise-pool") -> None:
+        client, owned = connect(cluster)
+        try:
+            count = workers or _threads(client)
+        except BaseException:
+            if owned:
+                client.close()
+            raise
+        self.workers = count
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.label = label
+        self.address: str = client.scheduler.address if client.scheduler else str(cluster)
+        self._client = client
+        self._owned = owned
+        self._crash_retries = crash_retries
+        self._jobs: list[Job] = []
+        self._rr = 0
+        self._running: dict[Any, tuple[Future, Chunk]] = {}
+        self._functions: OrderedDict[bytes, tuple[str, Future]] = OrderedDict()
+        self._job_fn: dict[Job, tuple[str, Future]] = {}
+        self._sizers: OrderedDict[tuple[bytes, int], ChunkSizer] = OrderedDict()
+        self._state = _RUNNING
+        self._outcome = "closed"
+        self._broken: BrokenPoolError | None = None
+        self._stopped = threading.Event()
+
+    # ----------------------------------------------------------- callers' side
+
+    @property
+    def state(self) -> str:
+        if self._state == _RUNNING:
+            return "running"
+        if self._state == _CLOSING:
+            return "closing"
+        return self._outcome
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return []  # the workers are the cluster's
+
+    def submit(self, job: Job) -> None:
+        self._check_open()
+        fn = self._function(job.fn_bytes)
+        with self.lock:
+            self._check_open()
+            key = (job.fn_bytes, job.flags)
+            sizer = self._sizers.get(key)
+            if sizer is None:
+                sizer = self._sizers[key] = ChunkSizer(TARGET_SECONDS)
+                if len(self._sizers) > _FUNCTIONS:
+                    self._sizers.popitem(last=False)
+            else:
+                self._sizers.move_to_end(key)
+            job.start(sizer)
+            self._job_fn[job] = fn
+            self._jobs.append(job)
+            self._fill()
+
+    def _check_open(self) -> None:
+        if self._state != _RUNNING:
+            if self._broken is not None:
+                raise BrokenPoolError(str(self._broken))
+            raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
+
+    def _function(self, fn_bytes: bytes) -> tuple[str, Future]:
+        """The token and the cluster's copy of a task function (sent once)."""
+        with self.lock:
+            known = self._functions.get(fn_bytes)
+            if known is not None:
+                self._functions.move_to_end(fn_bytes)
+                return known
+        try:
+            future = self._client.scatter(fn_bytes, hash=False)
+        except Exception as exc:
+            raise BrokenPoolError(
+                f"could not send the task function to the Dask cluster at {self.address}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        entry = (uuid.uuid4().hex, future)
+        with self.lock:
+            self._functions[fn_bytes] = entry
+            if len(self._functions) > _FUNCTIONS:
+                self._functions.popitem(last=False)  # running tasks keep their copy alive
+        return entry
+
+    def wake(self) -> None:
+        cancel: list[Future] = []
+        restart: set[Any] = set()
+        with self.lock:
+            if self._state == _STOPPED:
+                return
+            self._drop_closed(cancel, restart)
+            self._fill()
+            self._maybe_finish()
+        if cancel:
+            self._cancel(cancel, restart)
+
+    def close(self) -> None:
+        with self.lock:
+            if self._state == _RUNNING:
+                self._state = _CLOSING
+            self._maybe_finish()
+        if self._stopped.is_set():
+            self._release_client()
+
+    def terminate(self) -> None:
+        with self.lock:
+            futures = self._stop("terminated", BrokenPoolError(
+                "the Pool was terminated while this call was waiting for its results"))
+        self._cancel(futures, set())
+        self._release_client()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._state == _RUNNING:
+            raise ValueError("call close() or terminate() before join()")
+        if not self._stopped.wait(timeout):
+            return False
+        self._release_client()
+        return True
+
+    # ------------------------------------------------------------ scheduling
+
+    def _fill(self) -> None:
+        """(Lock held.) Send chunks while the cluster has room for them."""
+        if self._state == _STOPPED:
+            return
+        room = self.workers * DEPTH - len(self._running)
+        while room > 0 and self._jobs:
+            chunk, self._rr = take_next(self._jobs, self._rr, 1 << 62)
+            if chunk is None:
+                return
+            if self._send(chunk):
+                room -= 1
+
+    def _send(self, chunk: Chunk) -> bool:
+        job = chunk.job
+        try:
+            args = cerial.serialize(chunk.items)
+        except Exception:
+            job.unsendable(chunk)
+            return False
+        token, fn = self._job_fn[job]
+        chunk.nbytes = len(args)
+        chunk.sent_at = time.monotonic()
+        job.sent_items += chunk.n
+        job.sent_bytes += chunk.nbytes
+        future = self._client.submit(
+            run_batch, token, fn, args, job.flags, chunk.start,
+            key=f"suitkaise-{job.label}-{uuid.uuid4().hex}", pure=False,
+        )
+        self._running[future.key] = (future, chunk)
+        future.add_done_callback(self._done)
+        return True
+
+    def _done(self, future: Future) -> None:
+        """(Dask's callback thread.) A chunk's task has ended, one way or another."""
+        status = future.status
+        buffers: list[bytes] | None = None
+        error: BaseException | None = None
+        if status == "finished":
+            try:
+                buffers = future.result()
+            except BaseException as exc:  # the connection went while fetching it
+                error = exc
+        elif status == "error":
+            error = future.exception()
+        cancel: list[Future] = []
+        with self.lock:
+            entry = self._running.pop(future.key, None)
+            if entry is None:
+                return  # terminated meanwhile
+            chunk = entry[1]
+            job = chunk.job
+            if job.closed:
+                job.inflight -= chunk.n  # nobody waits for these results
+            elif buffers is not None:
+                self._deliver(chunk, buffers)
+            elif error is not None:
+                self._failed(chunk, error)
+            elif self._state != _STOPPED:  # cancelled, and not by us: the scheduler is gone
+                cancel = self._stop("broken", BrokenPoolError(
+                    f"lost the Dask scheduler at {self.address} while tasks "
+                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() were running"))
+            self._fill()
+            self._maybe_finish()
+        if cancel:
+            self._cancel(cancel, set())
+
+    def _deliver(self, chunk: Chunk, buffers: list[bytes]) -> None:
+        kind, flags, _, _, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack_from(buffers[0])
+        raws = buffers[2:2 + n_raw]
+        job = chunk.job
+        if kind == proto.DONE:
+            moved = chunk.nbytes + meta_len + sum(map(len, raws))
+            job.sizer.record(chunk.n, elapsed, moved)
+        job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, buffers[1], raws))
+
+    def _failed(self, chunk: Chunk, error: BaseException) -> None:
+        """The cluster could not run *chunk* (not the task's own error: that comes back
+        as a reply)."""
+        job = chunk.job
+        if type(error).__name__ == "KilledWorker":
+            if chunk.attempt < self._crash_retries:
+                job.inflight -= chunk.n
+                job.requeue.append(Chunk(job, chunk.start, chunk.items, chunk.attempt + 1))
+                return
+            job.lost(chunk, self._died(chunk, error), chunk.start)
+            return
+        if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("suitkaise"):
+            error.add_note("every Dask worker needs suitkaise installed (the same version as here)")
+        error.add_note(f"while the Dask cluster at {self.address} ran tasks "
+                       f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}()")
+        job.lost(chunk, error, chunk.start)
+
+    def _died(self, chunk: Chunk, error: BaseException) -> WorkerDiedError:
+        worker = getattr(error, "last_worker", None)
+        address = getattr(worker, "address", None)
+        tried = getattr(error, "allowed_failures", 0) + 1
+        attempts = ""
+        if self._crash_retries:
+            attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})"
+        died = WorkerDiedError(
+            f"the Dask worker {address} died while running one of the tasks "
+            f"{chunk.start}-{chunk.start + chunk.n - 1} of {chunk.job.label}(){attempts}; "
+            f"Dask ran them on {tried} worker{'s' if tried > 1 else ''} and each one died (the "
+            "scheduler's allowed-failures setting). A crash in native code, os._exit(), running "
+            "out of memory or a signal from outside ends a worker like this",
+            tasks=chunk.tasks,
+            address=address,
+        )
+        died.__cause__ = error
+        return died
+
+    def _drop_closed(self, cancel: list[Future], restart: set[Any]) -> None:
+        """(Lock held.) Forget the calls their callers are done with; their chunks
+        still on the cluster are cancelled (and restarted, for a call that gave up)."""
+        if not any(job.closed for job in self._jobs):
+            return
+        for job in [job for job in self._jobs if job.closed]:
+            self._job_fn.pop(job, None)
+        self._jobs = [job for job in self._jobs if not job.closed]
+        for future, chunk in self._running.values():
+            if chunk.job.closed:
+                cancel.append(future)
+                if chunk.job.kill:
+                    restart.add(future.key)
+
+    def _cancel(self, futures: list[Future], stuck: set[Any]) -> None:
+        """Cancel *futures*; restart the workers running the ones in *stuck*."""
+        client = self._client
+        try:
+            workers = []
+            if stuck:
+                workers = [address for address, keys in client.processing().items()
+                           if stuck.intersection(keys)]
+            client.cancel(futures, force=True)
+            if workers:
+                threading.Thread(target=self._restart, args=(workers,), daemon=True,
+                                 name=f"{self.label}-restart").start()
+        except Exception:
+            pass  # the scheduler is gone: nothing runs there any more
+
+    def _restart(self, workers: list[str]) -> None:
+        try:
+            self._client.restart_workers(workers, raise_for_error=False)
+        except Exception:
+            pass  # a worker without a nanny cannot be restarted; its task runs to its end
+
+    def _stop(self, outcome: str, error: BrokenPoolError) -> list[Future]:
+        """(Lock held.) Stop now: fail every waiting call; the futures to cancel."""
+        futures = [future for future, _ in self._running.values()]
+        if self._state != _STOPPED:
+            self._state = _STOPPED
+            self._outcome = outcome
+            if outcome == "broken":
+                self._broken = error
+            for job in self._jobs:
+                job.fail(BrokenPoolError(str(error)))
+            for _, chunk in self._running.values():
+                chunk.job.fail(BrokenPoolError(str(error)))
+        self._jobs = []
+        self._job_fn.clear()
+        self._running.clear()
+        self._stopped.set()
+        return futures
+
+    def _maybe_finish(self) -> None:
+        if self._state == _CLOSING and not self._jobs and not self._running:
+            self._state = _STOPPED
+            self._stopped.set()
+
+    def _release_client(self) -> None:
+        with self.lock:
+            self._functions.clear()
+            owned, self._owned = self._owned, False
+        if owned:
+            try:
+                self._client.close(timeout=CONNECT_TIMEOUT)
+            except Exception:
+                pass
+
+
+def _threads(client: Client) -> int:
+    """The cluster's worker threads; waits a little for a first worker."""
+    counts = client.nthreads()
+    if not counts:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:
+            raise BrokenPoolError(
+                f"the Dask cluster at {client.scheduler.address if client.scheduler else '?'} "
+                f"has no workers (waited {CONNECT_TIMEOUT:g}s); start some with "
+                "`dask worker <scheduler address>`"
+            ) from exc
+        counts = client.nthreads()
+    return max(1, sum(counts.values()))
+
