@@ -4,7 +4,7 @@
 
     Pool(cluster=...)                    Dask scheduler              Dask workers
     -----------------                    --------------              ------------
-    submit(job): scatter fn bytes once --------------------------->  (kept per worker)
+    submit(job): fn bytes, once, as a task ------------------------>  (kept, remade if lost)
     _fill(): job.take() -> chunk
       cerial args --client.submit(run_batch, token, fn, args)-->  -> run_batch (._remote)
     _done() (Dask's callback thread) <--- reply buffers ----------    run_chunk, _reply
@@ -40,7 +40,7 @@ from .._chunking import ChunkSizer
 from .._errors import BrokenPoolError, PoolClosedError, WorkerDiedError
 from .._job import Chunk, Job, Reply, take_next
 from ._base import Backend
-from ._remote import run_batch
+from ._remote import function_bytes, run_batch
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -97,7 +97,11 @@ def connect(cluster: Any) -> tuple[Client, bool]:
 
 
 class DaskBackend(Backend):
-    """Runs a pool's chunks on the Dask cluster *cluster* (see :func:`connect`)."""
+    """Runs a pool's chunks on the Dask cluster *cluster* (see :func:`connect`).
+
+    *workers* caps the chunks running at once; ``None`` follows the cluster's thread
+    count, read again at every call (a cluster may gain or lose workers).
+    """
 
     def __init__(self, *, cluster: Any, workers: int | None, crash_retries: int = 0,
                  label: str = "suitkaise-pool") -> None:
@@ -109,6 +113,7 @@ class DaskBackend(Backend):
                 client.close()
             raise
         self.workers = count
+        self._follow_cluster = workers is None
         self.lock = threading.Lock()
         self.pid = os.getpid()
         self.label = label
@@ -142,10 +147,14 @@ class DaskBackend(Backend):
         return []  # the workers are the cluster's
 
     def submit(self, job: Job) -> None:
-        self._check_open()
-        fn = self._function(job.fn_bytes)
+        if self._follow_cluster:  # the cluster may have grown or shrunk since the last call
+            try:
+                self.workers = job.workers = _threads(self._client)
+            except Exception:
+                pass  # keep the last count; submitting tells whether the cluster is there
         with self.lock:
             self._check_open()
+            fn = self._function(job.fn_bytes)
             key = (job.fn_bytes, job.flags)
             sizer = self._sizers.get(key)
             if sizer is None:
@@ -166,25 +175,18 @@ class DaskBackend(Backend):
             raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
 
     def _function(self, fn_bytes: bytes) -> tuple[str, Future]:
-        """The token and the cluster's copy of a task function (sent once)."""
-        with self.lock:
-            known = self._functions.get(fn_bytes)
-            if known is not None:
-                self._functions.move_to_end(fn_bytes)
-                return known
-        try:
-            future = self._client.scatter(fn_bytes, hash=False)
-        except Exception as exc:
-            raise BrokenPoolError(
-                f"could not send the task function to the Dask cluster at {self.address}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        entry = (uuid.uuid4().hex, future)
-        with self.lock:
-            self._functions[fn_bytes] = entry
-            if len(self._functions) > _FUNCTIONS:
-                self._functions.popitem(last=False)  # running tasks keep their copy alive
-        return entry
+        """(Lock held.) The token and the cluster's copy of a task function, sent once."""
+        known = self._functions.get(fn_bytes)
+        if known is not None:
+            self._functions.move_to_end(fn_bytes)
+            return known
+        token = uuid.uuid4().hex
+        future = self._client.submit(function_bytes, fn_bytes, key=f"suitkaise-fn-{token}",
+                                     pure=False)
+        self._functions[fn_bytes] = (token, future)
+        if len(self._functions) > _FUNCTIONS:
+            self._functions.popitem(last=False)  # running batches keep their copy alive
+        return token, future
 
     def wake(self) -> None:
         cancel: list[Future] = []
@@ -280,10 +282,14 @@ class DaskBackend(Backend):
                 self._deliver(chunk, buffers)
             elif error is not None:
                 self._failed(chunk, error)
-            elif self._state != _STOPPED:  # cancelled, and not by us: the scheduler is gone
+            elif self._client.status != "running":  # cancelled as the scheduler went
                 cancel = self._stop("broken", BrokenPoolError(
                     f"lost the Dask scheduler at {self.address} while tasks "
                     f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() were running"))
+            else:  # cancelled by someone else (client.cancel, the cluster's own reasons)
+                job.lost(chunk, RuntimeError(
+                    f"the Dask cluster at {self.address} cancelled tasks "
+                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}()"), chunk.start)
             self._fill()
             self._maybe_finish()
         if cancel:

@@ -1,0 +1,138 @@
+"""A Dask cluster the way several machines run one: ``dask scheduler`` and
+``dask worker`` processes, started and ended here (on loopback).
+
+Each process starts in a session of its own, so the processes it starts (a worker's
+nanny starts the worker process) can be found and counted afterwards: nothing may be
+left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _support import TIMEOUT
+from distributed import Client
+
+__all__ = ("CliCluster", "alive", "cli_cluster", "processes_in_sessions", "wait_for")
+
+
+def wait_for(condition, timeout: float = TIMEOUT, what: str = "condition") -> None:
+    """Poll *condition* until it is true; AssertionError after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _dask_command(*args: str) -> list[str]:
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable))
+    if dask is not None:
+        return [dask, *args]
+    module = f"distributed.cli.dask_{args[0]}"
+    return [sys.executable, "-m", module, *args[1:]]
+
+
+def processes_in_sessions(sessions: set[int]) -> list[int]:
+    """The pids of the live (not zombie) processes whose session id is in *sessions*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) in sessions:
+            found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class CliCluster:
+    """The processes of a command-line Dask cluster."""
+
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def sessions(self) -> set[int]:
+        return {p.pid for p in [self.scheduler, *self.workers]}
+
+    def kill_scheduler(self) -> None:
+        os.killpg(self.scheduler.pid, signal.SIGKILL)
+        self.scheduler.wait(TIMEOUT)
+
+
+@contextmanager
+def cli_cluster(tmp_path: Path, workers: int = 2) -> Iterator[CliCluster]:
+    """``dask scheduler`` plus *workers* ``dask worker`` processes (one thread each)."""
+    scheduler_file = tmp_path / "scheduler.json"
+    # Like any Dask worker, ours import the modules that define the tasks' functions and
+    # classes by name (cerial sends only what cannot be imported by value): the tests.
+    here = Path(__file__).resolve().parent
+    path = [str(here), str(here.parent), os.environ.get("PYTHONPATH", "")]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+    logs = (tmp_path / "dask.log").open("wb")
+    common = {"stdout": logs, "stderr": subprocess.STDOUT, "env": environment,
+              "start_new_session": True}
+    scheduler = subprocess.Popen(
+        _dask_command("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                      "--scheduler-file", str(scheduler_file)),
+        **common,
+    )
+    cluster = CliCluster(address="", scheduler=scheduler)
+    try:
+        wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0,
+                 what="the scheduler's address file")
+        cluster.address = json.loads(scheduler_file.read_text())["address"]
+        for n in range(workers):
+            cluster.workers.append(subprocess.Popen(
+                _dask_command("worker", cluster.address, "--nthreads", "1", "--no-dashboard",
+                              "--name", f"worker-{n + 1}", "--local-directory", str(tmp_path)),
+                **common,
+            ))
+        with Client(cluster.address, timeout=TIMEOUT, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=TIMEOUT)
+        yield cluster
+    finally:
+        sessions = cluster.sessions
+        for process in [*cluster.workers, scheduler]:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in [*cluster.workers, scheduler]:
+            try:
+                process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(TIMEOUT)
+        try:
+            wait_for(lambda: not processes_in_sessions(sessions),
+                     what="the cluster's processes to end")
+        finally:
+            for session in sessions:
+                try:
+                    os.killpg(session, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            logs.close()
+
+
+def alive(pid: int) -> bool:
+    """True while process *pid* exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
