@@ -22,8 +22,10 @@ from pathlib import Path
 
 from _support import TIMEOUT
 from distributed import Client
+from distributed.security import Security
 
-__all__ = ("CliCluster", "alive", "cli_cluster", "processes_in_sessions", "wait_for")
+__all__ = ("CliCluster", "alive", "cli_cluster", "make_tls_files", "processes_in_sessions",
+           "security", "wait_for")
 
 
 def wait_for(condition, timeout: float = TIMEOUT, what: str = "condition") -> None:
@@ -58,6 +60,34 @@ def processes_in_sessions(sessions: set[int]) -> list[int]:
     return found
 
 
+def make_tls_files(folder: Path) -> dict[str, str]:
+    """A test CA and one certificate it signed for 127.0.0.1 (made with openssl):
+    ``{"ca": ..., "cert": ..., "key": ...}`` paths, as Dask's ``--tls-*`` options take."""
+    files = {"ca": folder / "ca.pem", "ca_key": folder / "ca.key", "cert": folder / "node.pem",
+             "key": folder / "node.key", "csr": folder / "node.csr", "ext": folder / "san.ext"}
+    files["ext"].write_text("subjectAltName=IP:127.0.0.1\n")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=TIMEOUT)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
+            "-keyout", str(files["ca_key"]), "-out", str(files["ca"]))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", str(files["key"]), "-out", str(files["csr"]))
+    openssl("x509", "-req", "-in", str(files["csr"]), "-CA", str(files["ca"]), "-CAkey",
+            str(files["ca_key"]), "-CAcreateserial", "-days", "1", "-extfile", str(files["ext"]),
+            "-out", str(files["cert"]))
+    return {name: str(files[name]) for name in ("ca", "cert", "key")}
+
+
+def security(tls: dict[str, str] | None) -> Security | None:
+    """Dask's client-side TLS settings for the files of :func:`make_tls_files`."""
+    if tls is None:
+        return None
+    return Security(tls_ca_file=tls["ca"], tls_client_cert=tls["cert"],
+                    tls_client_key=tls["key"], require_encryption=True)
+
+
 @dataclass
 class CliCluster:
     """The processes of a command-line Dask cluster."""
@@ -65,6 +95,7 @@ class CliCluster:
     address: str
     scheduler: subprocess.Popen
     workers: list[subprocess.Popen] = field(default_factory=list)
+    tls: dict[str, str] | None = None
 
     @property
     def sessions(self) -> set[int]:
@@ -76,8 +107,10 @@ class CliCluster:
 
 
 @contextmanager
-def cli_cluster(tmp_path: Path, workers: int = 2) -> Iterator[CliCluster]:
-    """``dask scheduler`` plus *workers* ``dask worker`` processes (one thread each)."""
+def cli_cluster(tmp_path: Path, workers: int = 2,
+                tls: dict[str, str] | None = None) -> Iterator[CliCluster]:
+    """``dask scheduler`` plus *workers* ``dask worker`` processes (one thread each);
+    with *tls* (see :func:`make_tls_files`), every connection uses TLS."""
     scheduler_file = tmp_path / "scheduler.json"
     # Like any Dask worker, ours import the modules that define the tasks' functions and
     # classes by name (cerial sends only what cannot be imported by value): the tests.
@@ -87,12 +120,17 @@ def cli_cluster(tmp_path: Path, workers: int = 2) -> Iterator[CliCluster]:
     logs = (tmp_path / "dask.log").open("wb")
     common = {"stdout": logs, "stderr": subprocess.STDOUT, "env": environment,
               "start_new_session": True}
+    tls_options: list[str] = []
+    if tls is not None:
+        tls_options = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"],
+                       "--tls-key", tls["key"]]
     scheduler = subprocess.Popen(
         _dask_command("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                      "--scheduler-file", str(scheduler_file)),
+                      "--scheduler-file", str(scheduler_file),
+                      *(["--protocol", "tls"] if tls else []), *tls_options),
         **common,
     )
-    cluster = CliCluster(address="", scheduler=scheduler)
+    cluster = CliCluster(address="", scheduler=scheduler, tls=tls)
     try:
         wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0,
                  what="the scheduler's address file")
@@ -100,10 +138,12 @@ def cli_cluster(tmp_path: Path, workers: int = 2) -> Iterator[CliCluster]:
         for n in range(workers):
             cluster.workers.append(subprocess.Popen(
                 _dask_command("worker", cluster.address, "--nthreads", "1", "--no-dashboard",
-                              "--name", f"worker-{n + 1}", "--local-directory", str(tmp_path)),
+                              "--name", f"worker-{n + 1}", "--local-directory", str(tmp_path),
+                              *tls_options),
                 **common,
             ))
-        with Client(cluster.address, timeout=TIMEOUT, set_as_default=False) as client:
+        with Client(cluster.address, timeout=TIMEOUT, set_as_default=False,
+                    security=security(tls)) as client:
             client.wait_for_workers(workers, timeout=TIMEOUT)
         yield cluster
     finally:

@@ -1,8 +1,9 @@
 """Real Dask clusters for the cluster-pool tests, started and ended by the tests.
 
 - ``dask_cluster``: a ``distributed.LocalCluster`` with two worker processes (one
-  thread each), for the whole session. Its scheduler allows no re-runs of a task whose
-  worker died (``allowed-failures: 0``), so a crash reaches the pool at once.
+  thread each), for the whole session. Its scheduler re-runs a task whose worker died
+  on one more worker before it fails it (``allowed-failures: 1``; Dask's default, 3,
+  would have a crashing task take four workers down before the pool hears of it).
 - ``cli_cluster`` (in ``cluster_probes``): ``dask scheduler`` and two ``dask worker``
   processes, the way several machines are set up, on loopback.
 - ``pool_kind``: runs a test once with a local pool and once with a cluster pool.
@@ -26,7 +27,12 @@ __all__ = ("dask_cluster", "make_pool", "pool_kind")
 @pytest.fixture(scope="session")
 def dask_cluster() -> Iterator[LocalCluster]:
     """Two Dask worker processes on this machine (one thread each)."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    # The scheduler runs in this process and reads its connect timeout when it
+    # connects: a result lost with a worker that died just after making it is given up
+    # (and redone) after 5 s instead of Dask's default 30 s.
+    settings = dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                                "distributed.comm.timeouts.connect": "5s"})
+    try:
         cluster = LocalCluster(
             n_workers=2,
             threads_per_worker=1,
@@ -34,10 +40,12 @@ def dask_cluster() -> Iterator[LocalCluster]:
             dashboard_address=None,
             host="127.0.0.1",
         )
-    try:
-        yield cluster
+        try:
+            yield cluster
+        finally:
+            cluster.close(timeout=TIMEOUT)
     finally:
-        cluster.close(timeout=TIMEOUT)
+        settings.__exit__(None, None, None)
 
 
 @pytest.fixture(params=["local", "cluster"])

@@ -8,7 +8,8 @@ import time
 
 import pytest
 from _support import TIMEOUT
-from cluster_probes import cli_cluster, processes_in_sessions, wait_for
+from cluster_probes import cli_cluster, make_tls_files, processes_in_sessions, security, wait_for
+from distributed import Client
 
 from suitkaise.processing import BrokenPoolError, Pool, RemoteTraceback, Skprocess
 
@@ -66,3 +67,17 @@ def test_losing_the_scheduler_breaks_the_pool_without_a_hang(tmp_path):
                 pool.map(abs, [1])
         finally:
             pool.terminate()
+
+
+def test_a_cluster_secured_with_tls(tmp_path):
+    """The README's recipe: scheduler and workers with --tls-* options, a Client with a
+    Security object, passed to the Pool."""
+    tls = make_tls_files(tmp_path)
+    with cli_cluster(tmp_path, tls=tls) as cluster:
+        assert cluster.address.startswith("tls://")
+        with Client(cluster.address, security=security(tls), timeout=TIMEOUT,
+                    set_as_default=False) as client:
+            with Pool(cluster=client) as pool:
+                secret = "travels encrypted"
+                assert pool.map(lambda i: secret[i], range(3)) == ["t", "r", "a"]
+            assert client.status == "running"  # the pool leaves a given Client open

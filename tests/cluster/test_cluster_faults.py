@@ -15,60 +15,59 @@ from suitkaise.processing import Pool, PoolTimeoutError, WorkerDiedError
 
 
 def test_a_worker_that_dies_fails_its_tasks_with_a_clear_error(dask_cluster):
-    def die_on_five(x):
-        if x == 5:
+    def die_on_zero(x):
+        if x == 0:
             os._exit(3)
         return x
 
     with Pool(cluster=dask_cluster) as pool:
         began = time.monotonic()
         with pytest.raises(WorkerDiedError) as info:
-            pool.map(die_on_five, range(10), chunksize=1)
+            pool.map(die_on_zero, range(10), chunksize=1)
         elapsed = time.monotonic() - began
         error = info.value
-        assert 5 in error.tasks
+        assert error.tasks == range(0, 1)
         assert error.address and error.address.startswith("tcp://127.0.0.1")
         assert "died while running" in str(error) and "map()" in str(error)
-        assert elapsed < 5, elapsed
-        # the other tasks run, and the pool goes on (the nanny replaced the worker)
-        got = []
-        with pytest.raises(WorkerDiedError):
-            for value in pool.imap(die_on_five, range(10), chunksize=1):
-                got.append(value)
-        assert got == [0, 1, 2, 3, 4]
+        assert "on 2 workers" in str(error)  # Dask's own re-run came first
+        assert elapsed < 15, elapsed
+        # the pool goes on: the workers' nannies replaced the dead processes
         assert pool.map.timeout(TIMEOUT)(abs, range(-5, 5)) == [5, 4, 3, 2, 1, 0, 1, 2, 3, 4]
 
 
-def test_a_worker_killed_from_outside_mid_batch(dask_cluster, tmp_path):
+def test_a_worker_killed_from_outside_mid_batch_is_run_again(dask_cluster, tmp_path):
     pidfile = tmp_path / "pid"
 
-    def slow(x):
-        if x == 0:
+    def slow_the_first_time(x):
+        if x == 0 and not pidfile.exists():
             pidfile.write_text(str(os.getpid()))
             time.sleep(60)
         return x
 
     with Pool(cluster=dask_cluster) as pool:
-        future = pool.map.background()(slow, range(4), chunksize=1)
+        future = pool.map.background()(slow_the_first_time, range(4), chunksize=1)
         wait_for(lambda: pidfile.exists() and pidfile.read_text(), what="the task to start")
         os.kill(int(pidfile.read_text()), signal.SIGKILL)
-        with pytest.raises(WorkerDiedError) as info:
-            future.result(timeout=TIMEOUT)
-        assert 0 in info.value.tasks
+        # Dask re-runs the batch of a dead worker elsewhere (up to allowed-failures)
+        assert future.result(timeout=TIMEOUT) == [0, 1, 2, 3]
 
 
 def test_crash_retries_run_the_tasks_again(dask_cluster, tmp_path):
-    marker = tmp_path / "died-once"
+    deaths = tmp_path / "deaths"
+    deaths.write_text("0")
 
-    def die_once(x):
-        if x == 3 and not marker.exists():
-            marker.touch()
+    def dies_twice(x):
+        # Dask itself re-runs a task whose worker died (allowed-failures: 1 here);
+        # the pool's crash_retries run it once more after that.
+        if x == 3 and int(deaths.read_text()) < 2:
+            deaths.write_text(str(int(deaths.read_text()) + 1))
             os._exit(3)
         return x * 10
 
     with Pool(cluster=dask_cluster, crash_retries=1) as pool:
-        assert pool.map.timeout(TIMEOUT)(die_once, range(6), chunksize=1) == [0, 10, 20, 30, 40, 50]
-    assert marker.exists()
+        results = pool.map.timeout(TIMEOUT)(dies_twice, range(6), chunksize=1)
+    assert results == [0, 10, 20, 30, 40, 50]
+    assert deaths.read_text() == "2"
 
 
 def test_a_timeout_stops_the_stuck_work(dask_cluster, tmp_path):

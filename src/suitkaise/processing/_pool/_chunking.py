@@ -53,12 +53,13 @@ class ChunkSizer:
         8000
     """
 
-    __slots__ = ("items", "nbytes", "seconds", "target")
+    __slots__ = ("items", "largest", "nbytes", "seconds", "target")
 
-    def __init__(self, target_seconds: float = TARGET_SECONDS) -> None:
-        #: Seconds of worker time one chunk should take (a cluster, where each chunk
-        #: costs milliseconds of scheduling, asks for more).
+    def __init__(self, target_seconds: float = TARGET_SECONDS, largest: int = MAX_CHUNK) -> None:
+        #: Seconds of worker time one chunk should take, and the most tasks in one
+        #: (a cluster, where each chunk costs milliseconds of scheduling, asks for more).
         self.target = target_seconds
+        self.largest = largest
         self.items = 0.0
         self.seconds = 0.0
         self.nbytes = 0.0
@@ -83,7 +84,7 @@ class ChunkSizer:
         items = self.items
         if items <= 0:
             return 1
-        size = float(MAX_CHUNK)
+        size = float(self.largest)
         if self.seconds > 0:
             size = min(size, self.target * items / self.seconds)
         if self.nbytes > 0:

@@ -52,7 +52,8 @@ _NOTIFY_EVERY = 8
 class Chunk:
     """Consecutive tasks ``start ... start + n - 1`` of one job, sent as one message."""
 
-    __slots__ = ("attempt", "id", "items", "job", "n", "nbytes", "sent_at", "start", "track")
+    __slots__ = ("attempt", "id", "items", "job", "n", "nbytes", "resent", "sent_at", "start",
+                 "track")
 
     _ids = itertools.count(1)
 
@@ -66,6 +67,7 @@ class Chunk:
         self.track = track
         self.nbytes = 0  # size of its serialized arguments, once sent
         self.sent_at = 0.0  # time.monotonic() when it was sent
+        self.resent = 0  # times sent again after the backend lost it (not a crash)
 
     def tail(self, offset: int, *, attempt: int | None = None) -> Chunk:
         """The tasks from *offset* (within this chunk) on, as a new chunk."""

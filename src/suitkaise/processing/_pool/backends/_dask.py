@@ -4,12 +4,10 @@
 
     Pool(cluster=...)                    Dask scheduler              Dask workers
     -----------------                    --------------              ------------
-    submit(job): fn bytes, once, as a task ------------------------>  (kept, remade if lost)
     _fill(): job.take() -> chunk
-      cerial args --client.submit(run_batch, token, fn, args)-->  -> run_batch (._remote)
-    _done() (Dask's callback thread) <--- reply buffers ----------    run_chunk, _reply
-      job.deliver / job.lost / retry
-      then _fill() again
+      cerial args --client.map(run_batch, token, fn, args)->  -> run_batch (._remote)
+    collector thread <-- as_completed <-- reply buffers ----------    run_chunk, _reply
+    _done(): job.deliver / job.lost / retry, then _fill() again
 
 The chunks are the same as the local pool's (cut by :meth:`Job.take`, sized by a
 :class:`ChunkSizer` that asks for longer chunks, since each costs the cluster a few
@@ -17,12 +15,20 @@ milliseconds) and run through the same worker code, so ordering, errors, Skproce
 classes and star() behave the same. Only ``bytes`` cross Dask's own serializer: the
 function and arguments as cerial bytes, the reply as the local workers' buffers.
 
+Each chunk carries its function's bytes (a worker loads a function once and keeps
+it under a token): a chunk then depends on no data that could die with a worker
+(Dask cancels new tasks whose dependencies were lost). A function that drags
+megabytes of closure data along costs that much per chunk.
+
 Faults: Dask re-runs a task whose worker died on another worker, up to the
 scheduler's ``allowed-failures`` setting, and then reports ``KilledWorker``; that
 becomes a :class:`WorkerDiedError` for the chunk's tasks (or one more run per
 ``crash_retries``). A cancelled call (timeout, Ctrl-C) cancels its pending chunks and
 restarts the workers still running them (Dask's nanny starts fresh processes), since
 a running thread cannot be stopped otherwise. Losing the scheduler breaks the pool.
+
+One collector thread per pool takes the finished chunks from
+``distributed.as_completed`` and hands them to their jobs.
 """
 
 from __future__ import annotations
@@ -40,20 +46,31 @@ from .._chunking import ChunkSizer
 from .._errors import BrokenPoolError, PoolClosedError, WorkerDiedError
 from .._job import Chunk, Job, Reply, take_next
 from ._base import Backend
-from ._remote import function_bytes, run_batch
+from ._remote import run_batch
+
+try:
+    import distributed
+except ImportError as exc:  # pragma: no cover - the tests install the cluster extra
+    raise ImportError(
+        "Pool(cluster=...) runs on Dask: install it with  pip install 'suitkaise[cluster]'"
+    ) from exc
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-__all__ = ("CONNECT_TIMEOUT", "DEPTH", "TARGET_SECONDS", "DaskBackend", "connect")
+__all__ = ("CONNECT_TIMEOUT", "DEPTH", "MAX_CHUNK", "TARGET_SECONDS", "DaskBackend", "connect")
 
 #: Seconds to wait for the scheduler (and, with ``workers=None``, for a first worker).
 CONNECT_TIMEOUT = 10.0
-#: Chunks in flight per worker thread: one running, the next one ready to start.
-DEPTH = 2
-#: Worker seconds one chunk should take: each chunk costs the cluster milliseconds.
+#: Chunks in flight per worker thread: one running, the next ones on their way (a
+#: chunk's trip through the scheduler takes tens of milliseconds).
+DEPTH = 16
+#: Worker seconds one chunk should take, and the most tasks in one: each chunk costs
+#: the cluster milliseconds.
 TARGET_SECONDS = 0.05
-_FUNCTIONS = 16  # task functions kept scattered on the cluster
+MAX_CHUNK = 1 << 20
+_FUNCTIONS = 16  # task functions whose tokens are kept
+_RESENDS = 3  # times a chunk the cluster cancelled by itself is sent again
 
 _RUNNING, _CLOSING, _STOPPED = "running", "closing", "stopped"
 
@@ -65,12 +82,6 @@ def connect(cluster: Any) -> tuple[Client, bool]:
     scheduler address such as ``"tcp://10.0.0.5:8786"``, or a cluster object with a
     ``scheduler_address`` (``LocalCluster``, ...).
     """
-    try:
-        import distributed
-    except ImportError:
-        raise ImportError(
-            "Pool(cluster=...) runs on Dask: install it with  pip install 'suitkaise[cluster]'"
-        ) from None
     if isinstance(cluster, distributed.Client):
         if cluster.status not in ("running", "connecting", "newly-created"):
             raise ValueError(f"the Dask Client given as cluster= is {cluster.status}")
@@ -124,13 +135,19 @@ class DaskBackend(Backend):
         self._jobs: list[Job] = []
         self._rr = 0
         self._running: dict[Any, tuple[Future, Chunk]] = {}
-        self._functions: OrderedDict[bytes, tuple[str, Future]] = OrderedDict()
-        self._job_fn: dict[Job, tuple[str, Future]] = {}
+        self._functions: OrderedDict[bytes, str] = OrderedDict()
+        self._tokens: dict[Job, str] = {}
         self._sizers: OrderedDict[tuple[bytes, int], ChunkSizer] = OrderedDict()
         self._state = _RUNNING
         self._outcome = "closed"
         self._broken: BrokenPoolError | None = None
         self._stopped = threading.Event()
+        self._has_work = threading.Condition(self.lock)
+        self._completed = distributed.as_completed(loop=client.loop, with_results=True,
+                                                   raise_errors=False)
+        self._collector = threading.Thread(target=self._collect, name=f"{label}-dask-collector",
+                                           daemon=True)
+        self._collector.start()
 
     # ----------------------------------------------------------- callers' side
 
@@ -154,17 +171,21 @@ class DaskBackend(Backend):
                 pass  # keep the last count; submitting tells whether the cluster is there
         with self.lock:
             self._check_open()
-            fn = self._function(job.fn_bytes)
             key = (job.fn_bytes, job.flags)
             sizer = self._sizers.get(key)
             if sizer is None:
-                sizer = self._sizers[key] = ChunkSizer(TARGET_SECONDS)
+                sizer = self._sizers[key] = ChunkSizer(TARGET_SECONDS, MAX_CHUNK)
                 if len(self._sizers) > _FUNCTIONS:
                     self._sizers.popitem(last=False)
             else:
                 self._sizers.move_to_end(key)
             job.start(sizer)
-            self._job_fn[job] = fn
+            if sizer.known:
+                # A known function starts at full size: on a cluster each step of the
+                # ramp costs a round trip of tens of milliseconds (Dask batches its
+                # messages), and the guided cap still keeps the first chunks balanced.
+                job.ramp = sizer.suggest()
+            self._tokens[job] = self._token(job.fn_bytes)
             self._jobs.append(job)
             self._fill()
 
@@ -174,19 +195,16 @@ class DaskBackend(Backend):
                 raise BrokenPoolError(str(self._broken))
             raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
 
-    def _function(self, fn_bytes: bytes) -> tuple[str, Future]:
-        """(Lock held.) The token and the cluster's copy of a task function, sent once."""
-        known = self._functions.get(fn_bytes)
-        if known is not None:
+    def _token(self, fn_bytes: bytes) -> str:
+        """(Lock held.) The name workers cache the loaded task function under."""
+        token = self._functions.get(fn_bytes)
+        if token is None:
+            token = self._functions[fn_bytes] = uuid.uuid4().hex
+            if len(self._functions) > _FUNCTIONS:
+                self._functions.popitem(last=False)
+        else:
             self._functions.move_to_end(fn_bytes)
-            return known
-        token = uuid.uuid4().hex
-        future = self._client.submit(function_bytes, fn_bytes, key=f"suitkaise-fn-{token}",
-                                     pure=False)
-        self._functions[fn_bytes] = (token, future)
-        if len(self._functions) > _FUNCTIONS:
-            self._functions.popitem(last=False)  # running batches keep their copy alive
-        return token, future
+        return token
 
     def wake(self) -> None:
         cancel: list[Future] = []
@@ -226,49 +244,73 @@ class DaskBackend(Backend):
     # ------------------------------------------------------------ scheduling
 
     def _fill(self) -> None:
-        """(Lock held.) Send chunks while the cluster has room for them."""
+        """(Lock held.) Send chunks while the cluster has room for them, all in one
+        message (each message costs the scheduler a graph update)."""
         if self._state == _STOPPED:
             return
         room = self.workers * DEPTH - len(self._running)
-        while room > 0 and self._jobs:
+        batch: list[tuple[Chunk, bytes]] = []
+        while len(batch) < room and self._jobs:
             chunk, self._rr = take_next(self._jobs, self._rr, 1 << 62)
             if chunk is None:
-                return
-            if self._send(chunk):
-                room -= 1
+                break
+            try:
+                batch.append((chunk, cerial.serialize(chunk.items)))
+            except Exception:
+                chunk.job.unsendable(chunk)
+        if batch:
+            self._send(batch)
 
-    def _send(self, chunk: Chunk) -> bool:
-        job = chunk.job
-        try:
-            args = cerial.serialize(chunk.items)
-        except Exception:
-            job.unsendable(chunk)
-            return False
-        token, fn = self._job_fn[job]
-        chunk.nbytes = len(args)
-        chunk.sent_at = time.monotonic()
-        job.sent_items += chunk.n
-        job.sent_bytes += chunk.nbytes
-        future = self._client.submit(
-            run_batch, token, fn, args, job.flags, chunk.start,
-            key=f"suitkaise-{job.label}-{uuid.uuid4().hex}", pure=False,
-        )
-        self._running[future.key] = (future, chunk)
-        future.add_done_callback(self._done)
-        return True
+    def _send(self, batch: list[tuple[Chunk, bytes]]) -> None:
+        now = time.monotonic()
+        columns: list[list[Any]] = [[], [], [], [], [], []]
+        for chunk, args in batch:
+            job = chunk.job
+            token = self._tokens[job]
+            chunk.nbytes = len(args)
+            chunk.sent_at = now
+            job.sent_items += chunk.n
+            job.sent_bytes += chunk.nbytes
+            for column, value in zip(columns, (token, job.fn_bytes, args, job.flags, chunk.start,
+                                               f"suitkaise-{job.label}-{uuid.uuid4().hex}"),
+                                     strict=True):
+                column.append(value)
+        *arguments, keys = columns
+        futures = self._client.map(run_batch, *arguments, key=keys, pure=False)
+        for future, (chunk, _) in zip(futures, batch, strict=True):
+            self._running[future.key] = (future, chunk)
+        self._completed.update(futures)
+        self._has_work.notify()
 
-    def _done(self, future: Future) -> None:
-        """(Dask's callback thread.) A chunk's task has ended, one way or another."""
-        status = future.status
+    def _collect(self) -> None:
+        """(Collector thread.) Hand every finished chunk to :meth:`_done`.
+
+        ``as_completed(with_results=True)`` fetches each result on Dask's event loop as
+        soon as its chunk is done, many at once: a fetch that waits (the worker holding
+        the result died, and Dask redoes the chunk) holds up only its own chunk."""
+        completed = self._completed
+        while True:
+            with self.lock:
+                while not self._running and self._state != _STOPPED:
+                    self._has_work.wait()
+                if self._state == _STOPPED:
+                    return
+            try:
+                batch = completed.next_batch(block=True)
+            except StopIteration:
+                continue
+            for future, result in batch:
+                self._done(future, result)
+
+    def _done(self, future: Future, result: Any) -> None:
+        """A chunk's task has ended, one way or another; *result* is its reply buffers,
+        its error as ``(type, error, traceback)``, or a ``CancelledError``."""
         buffers: list[bytes] | None = None
         error: BaseException | None = None
-        if status == "finished":
-            try:
-                buffers = future.result()
-            except BaseException as exc:  # the connection went while fetching it
-                error = exc
-        elif status == "error":
-            error = future.exception()
+        if future.status == "finished":
+            buffers = result
+        elif future.status == "error":
+            error = result[1]
         cancel: list[Future] = []
         with self.lock:
             entry = self._running.pop(future.key, None)
@@ -286,10 +328,14 @@ class DaskBackend(Backend):
                 cancel = self._stop("broken", BrokenPoolError(
                     f"lost the Dask scheduler at {self.address} while tasks "
                     f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() were running"))
-            else:  # cancelled by someone else (client.cancel, the cluster's own reasons)
+            elif chunk.resent < _RESENDS:  # cancelled by the cluster (it lost track of
+                chunk.resent += 1          # the task as a worker died, say): send it again
+                job.requeue_chunk(chunk)
+            else:
                 job.lost(chunk, RuntimeError(
                     f"the Dask cluster at {self.address} cancelled tasks "
-                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}()"), chunk.start)
+                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() "
+                    f"{_RESENDS + 1} times ({result})"), chunk.start)
             self._fill()
             self._maybe_finish()
         if cancel:
@@ -343,16 +389,18 @@ class DaskBackend(Backend):
     def _drop_closed(self, cancel: list[Future], restart: set[Any]) -> None:
         """(Lock held.) Forget the calls their callers are done with; their chunks
         still on the cluster are cancelled (and restarted, for a call that gave up)."""
-        if not any(job.closed for job in self._jobs):
-            return
-        for job in [job for job in self._jobs if job.closed]:
-            self._job_fn.pop(job, None)
-        self._jobs = [job for job in self._jobs if not job.closed]
-        for future, chunk in self._running.values():
-            if chunk.job.closed:
+        if any(job.closed for job in self._jobs):
+            for job in [job for job in self._jobs if job.closed]:
+                self._tokens.pop(job, None)
+            self._jobs = [job for job in self._jobs if not job.closed]
+        for key, (future, chunk) in list(self._running.items()):
+            job = chunk.job
+            if job.closed:  # nobody waits for it: never wait for it either
+                del self._running[key]
+                job.inflight -= chunk.n
                 cancel.append(future)
-                if chunk.job.kill:
-                    restart.add(future.key)
+                if job.kill:
+                    restart.add(key)
 
     def _cancel(self, futures: list[Future], stuck: set[Any]) -> None:
         """Cancel *futures*; restart the workers running the ones in *stuck*."""
@@ -388,15 +436,18 @@ class DaskBackend(Backend):
             for _, chunk in self._running.values():
                 chunk.job.fail(BrokenPoolError(str(error)))
         self._jobs = []
-        self._job_fn.clear()
+        self._tokens.clear()
         self._running.clear()
+        self._completed.clear()
         self._stopped.set()
+        self._has_work.notify_all()
         return futures
 
     def _maybe_finish(self) -> None:
         if self._state == _CLOSING and not self._jobs and not self._running:
             self._state = _STOPPED
             self._stopped.set()
+            self._has_work.notify_all()
 
     def _release_client(self) -> None:
         with self.lock:

@@ -24,7 +24,7 @@ from .... import cerial
 from .. import _protocol as proto
 from .._worker import FN_CACHE, _load, _LoadFailure, _reply, run_chunk
 
-__all__ = ("function_bytes", "run_batch")
+__all__ = ("run_batch",)
 
 _fns: OrderedDict[str, Any] = OrderedDict()
 _fns_lock = threading.Lock()
@@ -43,13 +43,6 @@ def _function(token: str, fn_bytes: bytes) -> Any:
         if len(_fns) > FN_CACHE:
             _fns.popitem(last=False)
     return fn
-
-
-def function_bytes(data: bytes) -> bytes:
-    """The task function's bytes, as a task of their own: the cluster keeps the recipe,
-    so it can make them again if the worker holding them dies (scattered data would be
-    lost with it, and every batch waiting for it with it)."""
-    return data
 
 
 def run_batch(token: str, fn_bytes: bytes, args: bytes, flags: int, start: int) -> list[bytes]:
