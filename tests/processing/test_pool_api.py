@@ -413,8 +413,8 @@ def test_bad_arguments_are_refused():
     for bad, error in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(error):
             Pool(bad)
-    with pytest.raises(ValueError, match="backend"):
-        Pool(1, backend="dask")
+    with pytest.raises(TypeError, match="cluster must be"):
+        Pool(1, cluster=["tcp://127.0.0.1:8786"])
     with pytest.raises(ValueError, match="progress"):
         Pool(1, progress="sometimes")
     with pytest.raises(ValueError):

@@ -44,6 +44,8 @@ _SLICEABLE = (list, tuple, range)
 # Work a call may have taken but not yet handed to its caller, in chunks per worker.
 _WINDOW_CHUNKS = 4
 _MIN_WINDOW = 64
+# Chunks per worker when a job is cut evenly (Job.even).
+EVEN_CHUNKS = 4
 # A caller collecting a whole list from a sliceable input is woken once this many
 # replies wait for it (or the last one came, or a failure): fewer thread wake-ups.
 _NOTIFY_EVERY = 8
@@ -165,6 +167,10 @@ class Job:
         self.fn_id = 0  # set by the backend
         self.flags = flags
         self.sizer = ChunkSizer()  # replaced by the backend's shared one for this function
+        # Cut an input of known length into EVEN_CHUNKS equal chunks per worker (at most
+        # the sizer's size) instead of ever smaller ones: for backends whose every
+        # chunk costs milliseconds, which balance the chunks themselves (a cluster).
+        self.even = False
         self.ordered = ordered
         self.chunksize = chunksize
         self.windowed = windowed
@@ -214,6 +220,8 @@ class Job:
         suggested = self.sizer.suggest()
         size = min(suggested, self.ramp)
         if self.total is not None:
+            if self.even:
+                return min(size, max(1, -(-self.total // (EVEN_CHUNKS * self.workers))))
             left = self.total - self.taken
             guided = -(-left // (2 * self.workers))
             size = min(size, max(guided, suggested // GUIDED_FLOOR, 1))

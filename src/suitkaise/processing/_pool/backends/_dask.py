@@ -180,6 +180,7 @@ class DaskBackend(Backend):
             else:
                 self._sizers.move_to_end(key)
             job.start(sizer)
+            job.even = True  # the scheduler balances the chunks; each costs it milliseconds
             if sizer.known:
                 # A known function starts at full size: on a cluster each step of the
                 # ramp costs a round trip of tens of milliseconds (Dask batches its
