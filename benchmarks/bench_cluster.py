@@ -90,11 +90,13 @@ def scenario_e(reps: int, verdicts: Verdicts) -> None:
                            rows[cluster_pool.name] / rows[batched.name], 0.9, "")
         local_pool = Contender("suitkaise Pool (local)", local.map)
         contenders = [cluster_pool, local_pool, batched]
-        times = alternate(contenders, max(3, reps), lambda c: timed(lambda: c.run(cpu_task, range(200))))  # type: ignore[arg-type]
+        times = alternate(contenders, max(3, reps),  # type: ignore[arg-type]
+                          lambda c: timed(lambda: c.run(cpu_task, range(200))))
         rows = {name: statistics.median(ts) for name, ts in times.items()}
         table("(e2) 200 CPU tasks", "s", rows, local_pool.name, False)
-        verdicts.check("(e2) local pool time / cluster pool time", rows[local_pool.name] / rows[cluster_pool.name],
-                       1 / 1.15, "(within 1.15x of the local pool)")
+        verdicts.check("(e2) local pool time / cluster pool time",
+                       rows[local_pool.name] / rows[cluster_pool.name], 1 / 1.15,
+                       "(within 1.15x of the local pool)")
     finally:
         ours.terminate()
         local.terminate()
@@ -108,7 +110,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, help="repetitions (default 7, quick 3)")
     args = parser.parse_args()
     reps = args.reps or (3 if args.quick else 7)
-    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.2f}")
     verdicts = Verdicts()
     scenario_e(reps, verdicts)
     print("\nVerdicts:")
