@@ -63,8 +63,9 @@ __all__ = ("CONNECT_TIMEOUT", "DEPTH", "MAX_CHUNK", "TARGET_SECONDS", "DaskBacke
 #: Seconds to wait for the scheduler (and, with ``workers=None``, for a first worker).
 CONNECT_TIMEOUT = 10.0
 #: Chunks in flight per worker thread: one running, the next ones on their way (a
-#: chunk's trip through the scheduler takes tens of milliseconds).
-DEPTH = 16
+#: chunk's trip through the scheduler takes tens of milliseconds). With the job's even
+#: chunks (four per worker) a call of known length goes out at once.
+DEPTH = 4
 #: Worker seconds one chunk should take, and the most tasks in one: each chunk costs
 #: the cluster milliseconds.
 TARGET_SECONDS = 0.05
@@ -184,7 +185,7 @@ class DaskBackend(Backend):
             if sizer.known:
                 # A known function starts at full size: on a cluster each step of the
                 # ramp costs a round trip of tens of milliseconds (Dask batches its
-                # messages), and the guided cap still keeps the first chunks balanced.
+                # messages), and the even split still keeps the chunks balanced.
                 job.ramp = sizer.suggest()
             self._tokens[job] = self._token(job.fn_bytes)
             self._jobs.append(job)
