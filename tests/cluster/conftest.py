@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import dask
 import pytest
 from _support import TIMEOUT
-from distributed import LocalCluster
+from cluster_probes import alive, wait_for
+from distributed import Client, LocalCluster
 
 from suitkaise.processing import Pool
 
@@ -43,7 +45,11 @@ def dask_cluster() -> Iterator[LocalCluster]:
         try:
             yield cluster
         finally:
+            with Client(cluster, set_as_default=False) as client:
+                pids = set(client.run(os.getpid, wait=True).values())
             cluster.close(timeout=TIMEOUT)
+            wait_for(lambda: not any(alive(pid) for pid in pids),
+                     what="the LocalCluster's worker processes to end")
     finally:
         settings.__exit__(None, None, None)
 
