@@ -25,7 +25,7 @@ from distributed import Client
 from distributed.security import Security
 
 __all__ = ("CliCluster", "alive", "cli_cluster", "make_tls_files", "processes_in_sessions",
-           "security", "wait_for")
+           "security", "start_worker_without_suitkaise", "wait_for")
 
 
 def wait_for(condition, timeout: float = TIMEOUT, what: str = "condition") -> None:
@@ -106,11 +106,45 @@ class CliCluster:
         self.scheduler.wait(TIMEOUT)
 
 
+_NO_SUITKAISE = """
+import sys
+
+
+class NoSuitkaise:
+    def find_spec(self, name, path=None, target=None):
+        if name == "suitkaise" or name.startswith("suitkaise."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoSuitkaise())
+"""
+
+
+def start_worker_without_suitkaise(cluster: CliCluster, tmp_path: Path) -> subprocess.Popen:
+    """A ``dask worker`` whose processes cannot import suitkaise (a ``sitecustomize``
+    hides it), as on a machine where it was never installed; ``cli_cluster`` ends it."""
+    site = tmp_path / "no-suitkaise"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_NO_SUITKAISE)
+    worker = subprocess.Popen(
+        _dask_command("worker", cluster.address, "--nthreads", "1", "--no-dashboard",
+                      "--local-directory", str(tmp_path)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    cluster.workers.append(worker)
+    with Client(cluster.address, timeout=TIMEOUT, set_as_default=False) as client:
+        client.wait_for_workers(1, timeout=TIMEOUT)
+    return worker
+
+
 @contextmanager
-def cli_cluster(tmp_path: Path, workers: int = 2,
-                tls: dict[str, str] | None = None) -> Iterator[CliCluster]:
+def cli_cluster(tmp_path: Path, workers: int = 2, tls: dict[str, str] | None = None,
+                allowed_failures: int = 3) -> Iterator[CliCluster]:
     """``dask scheduler`` plus *workers* ``dask worker`` processes (one thread each);
-    with *tls* (see :func:`make_tls_files`), every connection uses TLS."""
+    with *tls* (see :func:`make_tls_files`), every connection uses TLS. The scheduler
+    fails a task after ``allowed_failures + 1`` of its workers died running it."""
     scheduler_file = tmp_path / "scheduler.json"
     # Like any Dask worker, ours import the modules that define the tasks' functions and
     # classes by name (cerial sends only what cannot be imported by value): the tests.
@@ -124,11 +158,12 @@ def cli_cluster(tmp_path: Path, workers: int = 2,
     if tls is not None:
         tls_options = ["--tls-ca-file", tls["ca"], "--tls-cert", tls["cert"],
                        "--tls-key", tls["key"]]
+    failures = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(allowed_failures)}
     scheduler = subprocess.Popen(
         _dask_command("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                       "--scheduler-file", str(scheduler_file),
                       *(["--protocol", "tls"] if tls else []), *tls_options),
-        **common,
+        **{**common, "env": {**environment, **failures}},
     )
     cluster = CliCluster(address="", scheduler=scheduler, tls=tls)
     try:
@@ -142,9 +177,10 @@ def cli_cluster(tmp_path: Path, workers: int = 2,
                               *tls_options),
                 **common,
             ))
-        with Client(cluster.address, timeout=TIMEOUT, set_as_default=False,
-                    security=security(tls)) as client:
-            client.wait_for_workers(workers, timeout=TIMEOUT)
+        if workers:
+            with Client(cluster.address, timeout=TIMEOUT, set_as_default=False,
+                        security=security(tls)) as client:
+                client.wait_for_workers(workers, timeout=TIMEOUT)
         yield cluster
     finally:
         sessions = cluster.sessions

@@ -8,10 +8,17 @@ import time
 
 import pytest
 from _support import TIMEOUT
-from cluster_probes import cli_cluster, make_tls_files, processes_in_sessions, security, wait_for
+from cluster_probes import (
+    cli_cluster,
+    make_tls_files,
+    processes_in_sessions,
+    security,
+    start_worker_without_suitkaise,
+    wait_for,
+)
 from distributed import Client
 
-from suitkaise.processing import BrokenPoolError, Pool, RemoteTraceback, Skprocess
+from suitkaise.processing import BrokenPoolError, Pool, RemoteTraceback, Skprocess, WorkerDiedError
 
 
 class Squares(Skprocess):
@@ -81,3 +88,12 @@ def test_a_cluster_secured_with_tls(tmp_path):
                 secret = "travels encrypted"
                 assert pool.map(lambda i: secret[i], range(3)) == ["t", "r", "a"]
             assert client.status == "running"  # the pool leaves a given Client open
+
+
+def test_a_worker_without_suitkaise_is_a_clear_error(tmp_path):
+    # Dask cannot even unpack such a worker's tasks: the worker process dies on each one
+    with cli_cluster(tmp_path, workers=0, allowed_failures=0) as cluster:
+        start_worker_without_suitkaise(cluster, tmp_path)
+        with Pool(cluster=cluster.address) as pool, pytest.raises(WorkerDiedError) as info:
+            pool.map.timeout(TIMEOUT)(abs, [-1])
+        assert "is suitkaise installed on every worker?" in str(info.value)

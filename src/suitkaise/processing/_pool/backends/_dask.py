@@ -363,8 +363,6 @@ class DaskBackend(Backend):
                 return
             job.lost(chunk, self._died(chunk, error), chunk.start)
             return
-        if isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("suitkaise"):
-            error.add_note("every Dask worker needs suitkaise installed (the same version as here)")
         error.add_note(f"while the Dask cluster at {self.address} ran tasks "
                        f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}()")
         job.lost(chunk, error, chunk.start)
@@ -381,7 +379,8 @@ class DaskBackend(Backend):
             f"{chunk.start}-{chunk.start + chunk.n - 1} of {chunk.job.label}(){attempts}; "
             f"Dask ran them on {tried} worker{'s' if tried > 1 else ''} and each one died (the "
             "scheduler's allowed-failures setting). A crash in native code, os._exit(), running "
-            "out of memory or a signal from outside ends a worker like this",
+            "out of memory or a signal from outside ends a worker like this, and so does a "
+            "worker that cannot unpack the batch: is suitkaise installed on every worker?",
             tasks=chunk.tasks,
             address=address,
         )
