@@ -77,9 +77,9 @@ def pack(chunks: Sequence[bytes], refuse: bytes | None = None) -> tuple[bytes, i
                 return None
             table = _RANGE.pack(len(first), size)
             crc = _crc32(last, _crc32(first, _crc32(table)))
-            checked = len(first) + len(last)
-            head = _HEAD.pack(MAGIC, VERSION, 0, checked + size, crc, 1)
-            return b"".join((head, table, first, raw, last)), checked
+            covered = len(first) + len(last)
+            head = _HEAD.pack(MAGIC, VERSION, 0, covered + size, crc, 1)
+            return b"".join((head, table, first, raw, last)), covered
     ranges: list[int] = []
     checked: list[bytes] = []
     offset = 0
