@@ -85,7 +85,7 @@ class _Picklers:
         return self._full
 
 
-_state = _session.state
+_local = _session.local
 _loads = pickle.loads
 # Drop the thread's picklers after a dump writing over _RELEASE_AFTER bytes (their
 # memo and buffer are large; let the memory go), or one writing under 1/_SHRINK of
@@ -111,7 +111,7 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
     """
     if debug is not False and debug is not True:
         raise TypeError(f"debug must be a bool, not {type(debug).__name__}")
-    state = _state
+    state = _local.context
     if state.memo is not None:  # called from inside a reducer: share the memo, not picklers
         return _serialize(_Picklers(), obj, debug)[0]
     picklers = state.picklers

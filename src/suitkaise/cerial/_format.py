@@ -29,7 +29,9 @@ __all__ = ("MAGIC", "VERSION", "pack", "unpack")
 
 MAGIC = b"SKCL"
 VERSION = 1
-_HEAD = struct.Struct("<4sBBQII")
+# magic, version and flags (always 0 so far) travel as one 6-byte prefix
+_PREFIX = MAGIC + bytes((VERSION, 0))
+_HEAD = struct.Struct("<6sQII")
 _HEAD_SIZE = _HEAD.size
 _RANGE = struct.Struct("<QQ")
 _FRAME_SIZE_TARGET = 64 * 1024
@@ -68,7 +70,7 @@ def pack(chunks: Sequence[bytes], refuse: bytes | None = None) -> tuple[bytes, i
         if refuse is not None and chunk.find(refuse) >= 0:
             return None
         size = len(chunk)
-        return _HEAD.pack(MAGIC, VERSION, 0, size, _crc32(chunk), 0) + chunk, size
+        return _HEAD.pack(_PREFIX, size, _crc32(chunk), 0) + chunk, size
     if len(chunks) == 3:  # one large bytes or str: its opcode, its raw data, the rest
         first, raw, last = chunks
         size = len(raw)
@@ -78,7 +80,7 @@ def pack(chunks: Sequence[bytes], refuse: bytes | None = None) -> tuple[bytes, i
             table = _RANGE.pack(len(first), size)
             crc = _crc32(last, _crc32(first, _crc32(table)))
             covered = len(first) + len(last)
-            head = _HEAD.pack(MAGIC, VERSION, 0, covered + size, crc, 1)
+            head = _HEAD.pack(_PREFIX, covered + size, crc, 1)
             return b"".join((head, table, first, raw, last)), covered
     ranges: list[int] = []
     checked: list[bytes] = []
@@ -104,7 +106,7 @@ def pack(chunks: Sequence[bytes], refuse: bytes | None = None) -> tuple[bytes, i
         crc = raw_size = 0
     for chunk in checked:
         crc = _crc32(chunk, crc)
-    head = _HEAD.pack(MAGIC, VERSION, 0, offset, crc, len(ranges) // 2)
+    head = _HEAD.pack(_PREFIX, offset, crc, len(ranges) // 2)
     return b"".join((head, table, *chunks)), offset - raw_size
 
 
@@ -117,9 +119,9 @@ def unpack(data: memoryview) -> memoryview:
     size = len(data)
     if size < _HEAD_SIZE:
         raise _short_input(data)
-    magic, version, flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
-    if magic != MAGIC or version != VERSION or flags:
-        raise _bad_head(data, version, flags)
+    prefix, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
+    if prefix != _PREFIX:
+        raise _bad_head(data)
     table_end = _HEAD_SIZE + n_ranges * _RANGE.size
     if table_end + payload_len != size:
         what = "truncated" if table_end + payload_len > size else "longer than its header says"
@@ -149,7 +151,8 @@ def unpack(data: memoryview) -> memoryview:
     return data[table_end:]
 
 
-def _bad_head(data: memoryview, version: int, flags: int) -> DeserializationError:
+def _bad_head(data: memoryview) -> DeserializationError:
+    version, flags = data[4], data[5]
     if data[:4] != MAGIC:
         hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
         return _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")
