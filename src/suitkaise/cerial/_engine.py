@@ -194,7 +194,7 @@ def deserialize(data: bytes | bytearray | memoryview) -> Any:
     Deserializing can run code, exactly like unpickling: never feed it bytes from a
     source you do not trust.
     """
-    if data.__class__ is bytes:  # the usual case, needing none of the checks below
+    if type(data) is bytes:  # the usual case, needing none of the checks below
         view = memoryview(data)
     else:
         view = _as_view(data)

@@ -34,6 +34,7 @@ _PREFIX = MAGIC + bytes((VERSION, 0))
 _HEAD = struct.Struct("<6sQII")
 _HEAD_SIZE = _HEAD.size
 _RANGE = struct.Struct("<QQ")
+_RANGE_SIZE = _RANGE.size
 _FRAME_SIZE_TARGET = 64 * 1024
 
 # Opcodes that announce raw data, by the width of the little-endian length after them:
@@ -122,7 +123,7 @@ def unpack(data: memoryview) -> memoryview:
     prefix, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
     if prefix != _PREFIX:
         raise _bad_head(data)
-    table_end = _HEAD_SIZE + n_ranges * _RANGE.size
+    table_end = _HEAD_SIZE + n_ranges * _RANGE_SIZE
     if table_end + payload_len != size:
         what = "truncated" if table_end + payload_len > size else "longer than its header says"
         raise _fail(f"the input is {what} ({size} bytes, expected {table_end + payload_len})")
