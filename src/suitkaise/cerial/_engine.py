@@ -111,22 +111,22 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
     """
     if debug is not False and debug is not True:
         raise TypeError(f"debug must be a bool, not {type(debug).__name__}")
-    state = _local.context
-    if state.memo is not None:  # called from inside a reducer: share the memo, not picklers
+    context = _local.context
+    if context.memo is not None:  # inside a reducer (or serialize_ir): share the memo
         return _serialize(_Picklers(), obj, debug)[0]
-    picklers = state.picklers
+    picklers = context.picklers
     if picklers is None:
-        picklers = state.picklers = _Picklers()
-    state.memo = {}
+        picklers = context.picklers = _Picklers()
+    context.memo = {}
     try:
         data, written = _serialize(picklers, obj, debug)
     finally:
-        state.memo = None
+        context.memo = None
     high = picklers.high
     if written > high:
         picklers.high = high = written
     if written > _RELEASE_AFTER or (high > _SHRINK_FLOOR and written * _SHRINK < high):
-        state.picklers = None
+        context.picklers = None
     return data
 
 
