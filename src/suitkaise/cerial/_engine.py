@@ -91,7 +91,7 @@ _loads = pickle.loads
 # memo and buffer are large; let the memory go), or one writing under 1/_SHRINK of
 # the largest so far when that largest was over _SHRINK_FLOOR bytes.
 _RELEASE_AFTER = 1 << 20
-_SHRINK = 8
+_SHRINK = 4
 _SHRINK_FLOOR = 16 * 1024
 
 
