@@ -22,6 +22,9 @@ SAMPLES = [
     list(range(300)),
     {"blob": bytes(range(256)) * 300, "text": "x" * 70_000, "tail": [1, 2]},
     lambda x: x + 1,
+    bytes(range(256)) * 300,  # one large object: the envelope's straight paths
+    bytearray(range(256)) * 300,
+    "é" * 40_000,
 ]
 
 
@@ -78,6 +81,29 @@ def test_large_raw_data_is_skipped_by_the_checksum_but_structure_is_not():
     head = struct.unpack_from("<4sBBQII", data)
     assert head[5] == 2  # the bytes blob and the long string travel as raw ranges
     assert cerial.deserialize(data) == obj
+
+
+@pytest.mark.parametrize("obj", SAMPLES[5:], ids=["bytes", "bytearray", "str"])
+def test_one_large_object_is_one_raw_range(obj):
+    data = cerial.serialize(obj)
+    head = struct.unpack_from("<4sBBQII", data)
+    assert head[5] == 1
+    offset, length = struct.unpack_from("<QQ", data, 22)
+    assert length >= 64 * 1024
+    assert cerial.deserialize(data) == obj
+    raw_start = 38 + offset
+    for position in [*range(raw_start), *range(raw_start + length, len(data))]:
+        flipped = bytearray(data)
+        flipped[position] ^= 0x04
+        with pytest.raises(DeserializationError):
+            cerial.deserialize(bytes(flipped))
+
+
+def test_a_bad_range_table_is_caught():
+    data = bytearray(cerial.serialize(SAMPLES[5]))
+    struct.pack_into("<QQ", data, 22, 0, len(data))  # a range past the end
+    with pytest.raises(DeserializationError, match="bad range table"):
+        cerial.deserialize(bytes(data))
 
 
 def test_accepts_bytearray_and_memoryview():

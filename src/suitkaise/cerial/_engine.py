@@ -22,7 +22,6 @@ result that names ``__main__`` is redone too, since another process has no such 
 from __future__ import annotations
 
 import pickle
-import threading
 import types
 from typing import Any
 
@@ -60,9 +59,21 @@ class _FullPickler(pickle.Pickler):
 
 
 class _Picklers:
-    """A fast and a full pickler writing into one reusable list of chunks."""
+    """A fast and a full pickler writing into one reusable list of chunks.
+
+    Each thread reuses its picklers: building one costs more than a tiny dump, and a
+    reused pickler keeps the memo table and output buffer it grew, so repeating a
+    large dump skips growing them again. Keeping them is not free: every dump clears
+    the whole memo table and allocates a buffer as large as the largest one so far.
+    ``high`` is the largest output written (raw ranges aside: the pickler hands large
+    bytes and strings to the sink directly, around its buffer and memo), and
+    :func:`serialize` drops the picklers when a dump is far smaller than that.
+    """
+
+    __slots__ = ("_full", "chunks", "fast", "high")
 
     def __init__(self) -> None:
+        self.high = 0
         self.chunks: list[bytes] = []
         self.fast = _FastPickler(_Sink(self.chunks), PROTOCOL)
         self._full: _FullPickler | None = None
@@ -73,38 +84,15 @@ class _Picklers:
             self._full = _FullPickler(_Sink(self.chunks), PROTOCOL)
         return self._full
 
-    def dump(self, pickler: pickle.Pickler, obj: Any) -> list[bytes]:
-        chunks = self.chunks
-        try:
-            pickler.dump(obj)
-            return chunks[:]
-        finally:
-            pickler.clear_memo()
-            chunks.clear()
 
-
-class _ThreadState(threading.local):
-    """Each thread reuses its picklers: building one costs more than a tiny dump.
-
-    A pickler keeps the output buffer its largest dump grew, and allocates one that
-    size at every later dump; after a large output the thread takes fresh picklers so
-    that small dumps stay cheap.
-    """
-
-    def __init__(self) -> None:
-        self.picklers = _Picklers()
-        self.busy = False
-
-
-_state = _ThreadState()
-_RENEW_AFTER = 1 << 20
-
-
-def _mentions_main(chunks: list[bytes], flags: list[bool]) -> bool:
-    for chunk, raw in zip(chunks, flags, strict=True):
-        if not raw and _MAIN_MARKER in chunk:
-            return True
-    return False
+_local = _session.local
+_loads = pickle.loads
+# Drop the thread's picklers after a dump writing over _RELEASE_AFTER bytes (their
+# memo and buffer are large; let the memory go), or one writing under 1/_SHRINK of
+# the largest so far when that largest was over _SHRINK_FLOOR bytes.
+_RELEASE_AFTER = 1 << 20
+_SHRINK = 4
+_SHRINK_FLOOR = 16 * 1024
 
 
 def serialize(obj: Any, debug: bool = False) -> bytes:
@@ -123,38 +111,50 @@ def serialize(obj: Any, debug: bool = False) -> bytes:
     """
     if debug is not False and debug is not True:
         raise TypeError(f"debug must be a bool, not {type(debug).__name__}")
-    state = _state
-    if state.busy:  # serialize() called from inside a reducer: use fresh picklers
-        return _serialize(_Picklers(), obj, debug)
-    state.busy = True
+    context = _local.context
+    if context.memo is not None:  # inside a reducer (or serialize_ir): share the memo
+        return _serialize(_Picklers(), obj, debug)[0]
+    picklers = context.picklers
+    if picklers is None:
+        picklers = context.picklers = _Picklers()
+    context.memo = {}
     try:
-        data = _serialize(state.picklers, obj, debug)
+        data, written = _serialize(picklers, obj, debug)
     finally:
-        state.busy = False
-    if len(data) > _RENEW_AFTER:
-        state.picklers = _Picklers()
+        context.memo = None
+    high = picklers.high
+    if written > high:
+        picklers.high = high = written
+    if written > _RELEASE_AFTER or (high > _SHRINK_FLOOR and written * _SHRINK < high):
+        context.picklers = None
     return data
 
 
-def _serialize(picklers: _Picklers, obj: Any, debug: bool) -> bytes:
-    outer = _session.begin()
+def _serialize(picklers: _Picklers, obj: Any, debug: bool) -> tuple[bytes, int]:
+    """The fast pass, then the full pass if it failed or named ``__main__``."""
+    chunks = picklers.chunks
+    pickler: pickle.Pickler = picklers.fast
     try:
-        try:
-            chunks = picklers.dump(picklers.fast, obj)
-            flags = _format.raw_flags(chunks)
-            if not _mentions_main(chunks, flags):
-                return _format.pack(chunks, flags)
-        except RecursionError as error:
-            raise _serialization_error(obj, error, debug) from error
-        except Exception:
-            pass
-        try:
-            chunks = picklers.dump(picklers.full, obj)
-        except Exception as error:
-            raise _serialization_error(obj, error, debug) from error
-        return _format.pack(chunks, _format.raw_flags(chunks))
+        pickler.dump(obj)
+        packed = _format.pack(chunks, _MAIN_MARKER)
+    except RecursionError as error:
+        raise _serialization_error(obj, error, debug) from error
+    except Exception:
+        packed = None
     finally:
-        _session.end(outer)
+        pickler.clear_memo()
+        chunks.clear()
+    if packed is not None:
+        return packed
+    pickler = picklers.full
+    try:
+        pickler.dump(obj)
+        return _format.pack(chunks)
+    except Exception as error:
+        raise _serialization_error(obj, error, debug) from error
+    finally:
+        pickler.clear_memo()
+        chunks.clear()
 
 
 def _serialization_error(obj: Any, error: BaseException, debug: bool) -> SerializationError:
@@ -194,19 +194,28 @@ def deserialize(data: bytes | bytearray | memoryview) -> Any:
     Deserializing can run code, exactly like unpickling: never feed it bytes from a
     source you do not trust.
     """
+    if type(data) is bytes:  # the usual case, needing none of the checks below
+        view = memoryview(data)
+    else:
+        view = _as_view(data)
+    payload = _format.unpack(view)
+    try:
+        return _loads(payload)
+    except Exception as error:
+        raise DeserializationError(
+            f"cannot deserialize: rebuilding the object failed ({type(error).__name__}: {error})"
+        ) from error
+
+
+def _as_view(data: bytes | bytearray | memoryview) -> memoryview:
+    """``data`` as a flat, contiguous memoryview of bytes."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(
             f"deserialize() needs bytes, bytearray or memoryview, not {type(data).__name__}"
         )
     view = memoryview(data)
     if not view.c_contiguous:  # a strided slice: copy it into one block
-        view = memoryview(view.tobytes())
-    elif view.format != "B" or view.ndim != 1:
-        view = view.cast("B")
-    payload = _format.unpack(view)
-    try:
-        return pickle.loads(payload)
-    except Exception as error:
-        raise DeserializationError(
-            f"cannot deserialize: rebuilding the object failed ({type(error).__name__}: {error})"
-        ) from error
+        return memoryview(view.tobytes())
+    if view.format != "B" or view.ndim != 1:
+        return view.cast("B")
+    return view

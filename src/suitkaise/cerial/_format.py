@@ -19,8 +19,9 @@ flipped bit cannot, say, grow the unpickler's memo to gigabytes.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Sequence
+from typing import overload
+from zlib import crc32 as _crc32
 
 from ._errors import DeserializationError
 
@@ -28,63 +29,86 @@ __all__ = ("MAGIC", "VERSION", "pack", "unpack")
 
 MAGIC = b"SKCL"
 VERSION = 1
-_HEAD = struct.Struct("<4sBBQII")
+# magic, version and flags (always 0 so far) travel as one 6-byte prefix
+_PREFIX = MAGIC + bytes((VERSION, 0))
+_HEAD = struct.Struct("<6sQII")
+_HEAD_SIZE = _HEAD.size
 _RANGE = struct.Struct("<QQ")
+_RANGE_SIZE = _RANGE.size
 _FRAME_SIZE_TARGET = 64 * 1024
 
-# Opcodes that announce raw data: opcode byte, width of its little-endian length.
-_RAW_OPCODES = {
-    b"B"[0]: 4,  # BINBYTES
-    b"X"[0]: 4,  # BINUNICODE
-    0x8E: 8,  # BINBYTES8
-    0x8D: 8,  # BINUNICODE8
-    0x96: 8,  # BYTEARRAY8
-}
+# Opcodes that announce raw data, by the width of the little-endian length after them:
+# BINBYTES and BINUNICODE (4 bytes); BINBYTES8, BINUNICODE8 and BYTEARRAY8 (8 bytes).
+_ANNOUNCE_4 = frozenset(b"BX")
+_ANNOUNCE_8 = frozenset(b"\x8e\x8d\x96")
 
 
-def _is_raw(previous: bytes, chunk: bytes) -> bool:
-    """Is ``chunk`` the raw data announced by the opcode that ends ``previous``?"""
-    size = len(chunk)
-    if size < _FRAME_SIZE_TARGET:
-        return False
-    for width in (4, 8):
-        if len(previous) > width and _RAW_OPCODES.get(previous[-width - 1]) == width:
-            if int.from_bytes(previous[-width:], "little") == size:
-                return True
-    return False
+def _announces(previous: bytes, size: int) -> bool:
+    """Does ``previous`` end with an opcode announcing ``size`` bytes of raw data?"""
+    end = len(previous)
+    return (
+        end > 4 and previous[-5] in _ANNOUNCE_4 and int.from_bytes(previous[-4:], "little") == size
+    ) or (
+        end > 8 and previous[-9] in _ANNOUNCE_8 and int.from_bytes(previous[-8:], "little") == size
+    )
 
 
-def raw_flags(chunks: Sequence[bytes]) -> list[bool]:
-    """Which of the pickler's output chunks are bulk raw data."""
-    flags = [False] * len(chunks)
-    if len(chunks) < 3:  # raw data always has its opcode chunk before it and one after
-        return flags
-    for i in range(1, len(chunks)):
-        flags[i] = not flags[i - 1] and _is_raw(chunks[i - 1], chunks[i])
-    return flags
+@overload
+def pack(chunks: Sequence[bytes]) -> tuple[bytes, int]: ...
+@overload
+def pack(chunks: Sequence[bytes], refuse: bytes) -> tuple[bytes, int] | None: ...
 
 
-def pack(chunks: Sequence[bytes], flags: Sequence[bool]) -> bytes:
-    """Wrap the pickler's chunks in the envelope and return one ``bytes``."""
-    if True not in flags:
-        crc = 0
-        for chunk in chunks:
-            crc = zlib.crc32(chunk, crc)
-        size = sum(map(len, chunks))
-        return b"".join((_HEAD.pack(MAGIC, VERSION, 0, size, crc, 0), *chunks))
-    table = []
+def pack(chunks: Sequence[bytes], refuse: bytes | None = None) -> tuple[bytes, int] | None:
+    """Wrap the pickler's chunks in the envelope, in one pass and one copy.
+
+    Returns the envelope as one ``bytes`` and how many payload bytes the checksum
+    covers (all but the raw ranges), or None when a checked chunk contains ``refuse``
+    (the engine refuses results that name ``__main__``; scanning here saves a pass).
+    """
+    if len(chunks) == 1:  # any output under 64 KiB
+        chunk = chunks[0]
+        if refuse is not None and chunk.find(refuse) >= 0:
+            return None
+        size = len(chunk)
+        return _HEAD.pack(_PREFIX, size, _crc32(chunk), 0) + chunk, size
+    if len(chunks) == 3:  # one large bytes or str: its opcode, its raw data, the rest
+        first, raw, last = chunks
+        size = len(raw)
+        if size >= _FRAME_SIZE_TARGET and _announces(first, size):
+            if refuse is not None and (first.find(refuse) >= 0 or last.find(refuse) >= 0):
+                return None
+            table = _RANGE.pack(len(first), size)
+            crc = _crc32(last, _crc32(first, _crc32(table)))
+            covered = len(first) + len(last)
+            head = _HEAD.pack(_PREFIX, covered + size, crc, 1)
+            return b"".join((head, table, first, raw, last)), covered
+    ranges: list[int] = []
+    checked: list[bytes] = []
     offset = 0
-    for chunk, raw in zip(chunks, flags, strict=True):
-        if raw:
-            table.append(_RANGE.pack(offset, len(chunk)))
-        offset += len(chunk)
-    table_bytes = b"".join(table)
-    crc = zlib.crc32(table_bytes)
-    for chunk, raw in zip(chunks, flags, strict=True):
-        if not raw:
-            crc = zlib.crc32(chunk, crc)
-    head = _HEAD.pack(MAGIC, VERSION, 0, offset, crc, len(table))
-    return b"".join((head, table_bytes, *chunks))
+    previous = b""
+    for chunk in chunks:
+        size = len(chunk)
+        if size >= _FRAME_SIZE_TARGET and _announces(previous, size):
+            ranges += (offset, size)
+            previous = b""  # raw data announces nothing: the next chunk is checked
+        else:
+            if refuse is not None and chunk.find(refuse) >= 0:
+                return None
+            checked.append(chunk)
+            previous = chunk
+        offset += size
+    if ranges:
+        table = struct.pack(f"<{len(ranges)}Q", *ranges)  # n x (offset, length)
+        crc = _crc32(table)
+        raw_size = sum(ranges[1::2])
+    else:
+        table = b""
+        crc = raw_size = 0
+    for chunk in checked:
+        crc = _crc32(chunk, crc)
+    head = _HEAD.pack(_PREFIX, offset, crc, len(ranges) // 2)
+    return b"".join((head, table, *chunks)), offset - raw_size
 
 
 def _fail(message: str) -> DeserializationError:
@@ -94,34 +118,50 @@ def _fail(message: str) -> DeserializationError:
 def unpack(data: memoryview) -> memoryview:
     """Check the envelope of ``data`` and return the pickle payload inside it."""
     size = len(data)
-    if size < _HEAD.size:
+    if size < _HEAD_SIZE:
         raise _short_input(data)
-    magic, version, flags, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
-    if magic != MAGIC:
-        hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
-        raise _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")
-    if version != VERSION:
-        raise _fail(
-            f"format version {version} is not supported (this suitkaise reads version {VERSION})"
-        )
-    if flags != 0:
-        raise _fail(f"unknown header flags {flags:#04x} (corrupted, or from a newer version)")
-    table_end = _HEAD.size + n_ranges * _RANGE.size
+    prefix, payload_len, crc, n_ranges = _HEAD.unpack_from(data)
+    if prefix != _PREFIX:
+        raise _bad_head(data)
+    table_end = _HEAD_SIZE + n_ranges * _RANGE_SIZE
     if table_end + payload_len != size:
         what = "truncated" if table_end + payload_len > size else "longer than its header says"
         raise _fail(f"the input is {what} ({size} bytes, expected {table_end + payload_len})")
-    payload = data[table_end:]
-    check = zlib.crc32(data[_HEAD.size : table_end]) if n_ranges else 0
-    position = 0
-    for offset, length in _RANGE.iter_unpack(data[_HEAD.size : table_end]):
-        if offset < position or offset + length > payload_len:
+    # The checksum runs over the range table and the payload outside the ranges. The
+    # table sits right before the payload, so it and the first gap are one block.
+    if not n_ranges:
+        check = _crc32(data[_HEAD_SIZE:])
+    elif n_ranges == 1:  # one large bytes or str, without a loop
+        offset, length = _RANGE.unpack_from(data, _HEAD_SIZE)
+        if offset + length > payload_len:
             raise _fail("the data is corrupted (bad range table)")
-        check = zlib.crc32(payload[position:offset], check)
-        position = offset + length
-    check = zlib.crc32(payload[position:] if position else payload, check)
+        start = table_end + offset
+        check = _crc32(data[start + length :], _crc32(data[_HEAD_SIZE:start]))
+    else:
+        check = 0
+        position = _HEAD_SIZE
+        for offset, length in _RANGE.iter_unpack(data[_HEAD_SIZE:table_end]):
+            start = table_end + offset
+            if start < position or offset + length > payload_len:
+                raise _fail("the data is corrupted (bad range table)")
+            check = _crc32(data[position:start], check)
+            position = start + length
+        check = _crc32(data[position:], check)
     if check != crc:
         raise _fail("the data is corrupted (checksum mismatch)")
-    return payload
+    return data[table_end:]
+
+
+def _bad_head(data: memoryview) -> DeserializationError:
+    version, flags = data[4], data[5]
+    if data[:4] != MAGIC:
+        hint = " (it looks like a plain pickle)" if data[0] == 0x80 else ""
+        return _fail(f"not cerial data: missing the {MAGIC!r} header{hint}")
+    if version != VERSION:
+        return _fail(
+            f"format version {version} is not supported (this suitkaise reads version {VERSION})"
+        )
+    return _fail(f"unknown header flags {flags:#04x} (corrupted, or from a newer version)")
 
 
 def _short_input(data: memoryview) -> DeserializationError:
