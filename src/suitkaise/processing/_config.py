@@ -101,6 +101,11 @@ class _Settings:
     def _settings(self) -> list[str]:
         return list(self._CHECKS)
 
+    def values(self) -> dict[str, Any]:
+        """The settings as a dict, to read only (``timeouts`` of a config is a
+        :class:`Timeouts`); cheaper than reading the settings one by one."""
+        return self._values
+
     def __dir__(self) -> list[str]:
         return self._settings()
 
