@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise.processing import Skprocess, _channel
 
 # The largest message tell() writes itself, without the feeder (PIPE_BUF minus the length).
@@ -203,9 +203,7 @@ def test_sender_keeps_order_when_the_pipe_fills(pipe):
     messages = [(i, b"x" * (i * 37 % 9000)) for i in range(2000)]
     for message in messages:  # the pipe fills long before the end: no one reads yet
         sender.send(message)
-    from suitkaise import cerial
-
-    got = [cerial.deserialize(receiver.recv(reuse=True)) for _ in messages]
+    got = [_channel.decode(receiver.recv(reuse=True)) for _ in messages]
     assert got == messages
     assert sender.flush(timeout=TIMEOUT)
     sender.close()
@@ -278,3 +276,67 @@ def test_a_first_tell_does_not_wait_for_a_listener_in_another_thread():
     assert p.listen(timeout=TIMEOUT) == "ping"
     p.tell("pong")
     assert p.result() == ["pong"]
+
+
+# ------------------------------------------------------------------ message encoding
+
+
+class Colour(str):
+    """A str subclass: not plain, so cerial keeps its class."""
+
+
+PLAIN_VALUES = [
+    0, -(10**40), 1.5, float("inf"), "", "héllo", True, None, b"", b"\x00" * 100,
+    (1, "a", None), [1.0, b"x"], {"a": 1, 2: None}, tuple(range(16)),
+]
+NOT_PLAIN = [
+    tuple(range(17)),  # too long to check item by item
+    ((1, 2), 3),  # nested
+    {"k": [1]},
+    Colour("red"),
+    bytearray(b"ab"),
+]
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES, ids=repr)
+def test_plain_values_skip_cerial_and_round_trip(value):
+    kind, body = _channel.encode(value)
+    assert kind == (b"\x02" if type(value) is bytes else b"\x01")
+    back = _channel.decode(kind + bytes(body))
+    assert back == value and type(back) is type(value)
+
+
+@pytest.mark.parametrize("value", NOT_PLAIN, ids=repr)
+def test_other_values_go_through_cerial(value):
+    kind, body = _channel.encode(value)
+    assert kind == b"\x00" and bytes(body[:4]) == b"SKCL"
+    back = _channel.decode(kind + bytes(body))
+    assert back == value and type(back) is type(value)
+
+
+def test_bytes_are_sent_as_they_are_and_decoded_into_their_own_memory():
+    blob = os.urandom(100_000)
+    kind, body = _channel.encode(blob)
+    assert body is blob  # no copy on the way out
+    buffer = bytearray(kind + blob)
+    back = _channel.decode(memoryview(buffer))
+    buffer[1:] = bytes(len(blob))  # the receiver reuses its buffer for the next message
+    assert back == blob and type(back) is bytes
+
+
+def test_long_messages_get_multiprocessings_long_head():
+    assert _channel._head(10) == (10).to_bytes(4, "big")
+    assert _channel._head(2**31) == b"\xff\xff\xff\xff" + (2**31).to_bytes(8, "big")
+
+
+def test_write_all_writes_every_part_in_order(pipe):
+    r, w = pipe
+    parts = [b"head", os.urandom(300_000), b"", b"tail"]
+    writer = threading.Thread(target=_channel._write_all, args=(w.fileno(), parts))
+    writer.start()
+    expected = b"".join(parts)
+    got = bytearray()
+    while len(got) < len(expected):
+        got += os.read(r.fileno(), 65536)
+    writer.join(TIMEOUT)
+    assert bytes(got) == expected

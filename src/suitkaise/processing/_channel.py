@@ -2,7 +2,7 @@
 
 ::
 
-    tell(obj) --cerial.serialize--> nothing queued, and the message fits in PIPE_BUF?
+    tell(obj) --encode--> nothing queued, and the message fits in PIPE_BUF?
                                       | yes                         | no, or the pipe is full
                                       v                             v
                                     one non-blocking write   -->  pending deque --[feeder]--> pipe
@@ -10,7 +10,7 @@
                                                                      started on first need)
 
     pipe --Receiver.recv()--> bytes (small message) / a view of a reused buffer (large)
-                                                  --> cerial.deserialize --> listen()
+                                                  --> decode --> listen()
 
 The sending end of the pipe is non-blocking (only its Sender writes to it). A small
 message goes straight into the pipe from the caller's thread: the framed message
@@ -27,6 +27,13 @@ of large ones starts one thread, once.
 A pipe whose reader is gone drops what is still queued (the other process has ended;
 nothing could read it any more).
 
+Every message starts with one byte that says how the rest is encoded (:func:`encode`,
+:func:`decode`): a ``bytes`` object travels as it is (the sender writes the caller's
+object itself, with no copy); plain values -- ``int``, ``float``, ``str``, ``bool``,
+``None``, ``bytes``, and small tuples, lists and dicts of them -- are pickled (what
+cerial would produce for them, without its envelope and checksum, which cost more than
+the pickling); anything else goes through cerial.
+
 The framing is multiprocessing's (``Connection.send_bytes``/``recv_bytes``). A
 :class:`Receiver` reads a large message straight into a buffer it keeps for the next
 one (up to :data:`KEEP_BUFFER` bytes): fresh memory for every megabyte costs more than
@@ -40,6 +47,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import select
 import struct
 import threading
@@ -50,11 +58,12 @@ from typing import Any
 from .. import cerial
 from ._context import mark_fork_safe
 
-__all__ = ("DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter")
+__all__ = ("DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "decode", "encode")
 
 _POSIX = hasattr(select, "poll") and os.name == "posix"
-#: Largest serialized message written directly by the caller: multiprocessing frames a
-#: message with a 4-byte length. 0 without ``poll``: every message goes to the feeder.
+#: Largest message (kind byte and body) written directly by the caller: multiprocessing
+#: frames a message with a 4-byte length. 0 without ``poll``: every message goes to the
+#: feeder.
 DIRECT_LIMIT = select.PIPE_BUF - 4 if _POSIX else 0
 #: A receive buffer up to this size is kept for the next large message.
 KEEP_BUFFER = 4 * 1024 * 1024
@@ -67,6 +76,71 @@ _POLLIN = getattr(select, "POLLIN", 0)
 _POLLOUT = getattr(select, "POLLOUT", 0)
 _LENGTH = struct.Struct("!i")
 _LONG_LENGTH = struct.Struct("!Q")
+
+
+# The first byte of a message: how the rest of it is encoded.
+_CERIAL, _PICKLE, _BYTES = b"\x00", b"\x01", b"\x02"
+#: Exact types whose values pickle exactly as cerial would pickle them.
+_PLAIN = frozenset({int, float, str, bool, type(None), bytes})
+#: Tuples, lists and dicts of plain values up to this length are pickled too.
+_PLAIN_ITEMS = 16
+
+
+def _plain(obj: Any) -> bool:
+    kind = type(obj)
+    if kind in _PLAIN:
+        return True
+    if kind is tuple or kind is list:
+        return len(obj) <= _PLAIN_ITEMS and all(type(item) in _PLAIN for item in obj)
+    if kind is dict:
+        return len(obj) <= _PLAIN_ITEMS and all(
+            type(key) in _PLAIN and type(value) in _PLAIN for key, value in obj.items()
+        )
+    return False
+
+
+def encode(obj: Any) -> tuple[bytes, Any]:
+    """``(kind, body)``: the message for *obj* is the kind byte followed by *body*
+    (a bytes-like object). Raises cerial's ``SerializationError`` like ``serialize``."""
+    if type(obj) is bytes:
+        return _BYTES, obj
+    if _plain(obj):
+        return _PICKLE, pickle.dumps(obj, 5)
+    return _CERIAL, cerial.serialize(obj)
+
+
+def decode(message: bytes | bytearray | memoryview) -> Any:
+    """The object a message (kind byte and body, as :func:`encode` made them) stands for.
+
+    *message* may be a view of a buffer that is reused later: the object never refers
+    to it.
+    """
+    kind = message[0]
+    body = memoryview(message)[1:]
+    if kind == 2:
+        return bytes(body)
+    if kind == 1:
+        return pickle.loads(body)
+    return cerial.deserialize(body)
+
+
+def _head(size: int) -> bytes:
+    """multiprocessing's length prefix for a message of *size* bytes."""
+    if size > 0x7FFFFFFF:
+        return _LENGTH.pack(-1) + _LONG_LENGTH.pack(size)
+    return _LENGTH.pack(size)
+
+
+def _write_all(fd: int, parts: list[Any]) -> None:
+    """Write *parts* to the blocking *fd*, in order, whole (writev may stop early on a
+    signal)."""
+    views = [memoryview(part).cast("B") for part in parts]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
 
 
 def _millis(timeout: float | None) -> int | None:
@@ -203,7 +277,7 @@ class Sender:
     def __init__(self, conn: Connection, name: str) -> None:
         self._conn = conn
         self._name = name
-        self._pending: deque[bytes] = deque()
+        self._pending: deque[tuple[bytes, Any]] = deque()  # (kind, body)
         self._lock = threading.Lock()
         # Made with the feeder (a Sender that only ever writes directly needs neither).
         self._work: Any = None  # the feeder waits here for messages
@@ -220,18 +294,18 @@ class Sender:
             self._room.register(self._fd, _POLLOUT)
 
     def send(self, obj: Any) -> None:
-        data = cerial.serialize(obj)
+        kind, body = encode(obj)
         with self._lock:
             if self._broken:
                 return
             if (
-                len(data) <= DIRECT_LIMIT
+                len(body) < DIRECT_LIMIT
                 and not self._pending
                 and not self._writing
-                and self._write_small(data)
+                and self._write_small(kind, body)
             ):
                 return
-            self._pending.append(data)
+            self._pending.append((kind, body))
             feeder = self._feeder
             if feeder is None or not feeder.is_alive():  # (dead: we are a fork of its process)
                 if self._work is None:
@@ -244,10 +318,10 @@ class Sender:
             else:
                 self._work.notify()
 
-    def _write_small(self, data: bytes) -> bool:
+    def _write_small(self, kind: bytes, body: Any) -> bool:
         """Write a message of at most PIPE_BUF bytes whole, or return False if the
         pipe has no room for it (a write that small is never split)."""
-        message = _LENGTH.pack(len(data)) + data
+        message = _LENGTH.pack(len(body) + 1) + kind + body
         try:
             written = os.write(self._fd, message)
         except BlockingIOError:
@@ -274,24 +348,26 @@ class Sender:
                         self._conn.close()
                     self._idle.notify_all()
                     return
-                data = self._pending.popleft()
+                kind, body = self._pending.popleft()
                 self._writing = True
             try:
-                # Blocking writes: the kernel waits for room, without waking us up for
-                # every chunk. (No direct write can run meanwhile: we are "writing".)
                 if self._room is not None:
+                    # Blocking writes: the kernel waits for room, without waking us up
+                    # for every chunk. (No direct write can run meanwhile: we are
+                    # "writing".) The body goes out as it is, not copied behind a head.
                     os.set_blocking(self._fd, True)
-                try:
-                    self._conn.send_bytes(data)
-                finally:
-                    if self._room is not None:
+                    try:
+                        _write_all(self._fd, [_head(len(body) + 1) + kind, body])
+                    finally:
                         os.set_blocking(self._fd, False)
+                else:
+                    self._conn.send_bytes(kind + body)
             except (OSError, ValueError):  # reader gone, or connection closed here
                 with self._work:
                     self._broken = True
                     self._pending.clear()
             finally:
-                del data
+                del body
                 with self._work:
                     self._writing = False
                     if not self._pending:

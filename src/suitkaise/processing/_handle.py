@@ -41,7 +41,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import cerial
-from ._channel import Receiver, Sender, Waiter
+from ._channel import Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
@@ -173,7 +173,7 @@ class ParentHandle:
         if sender is not None and not self.done:
             sender.send(obj)
         else:
-            cerial.serialize(obj)  # same errors as a live tell, then nothing to deliver
+            encode(obj)  # same errors as a live tell, then nothing to deliver
 
     # ------------------------------------------------------------------ waiting
 
@@ -196,7 +196,7 @@ class ParentHandle:
                 taken = self._pump(timeout, take=True)
                 if taken is not None:
                     # (Still pumping: nobody else reads into the buffer that holds it.)
-                    return cerial.deserialize(taken)
+                    return decode(taken)
             finally:
                 self._stop_pumping()
             if timeout is not None:
@@ -209,7 +209,7 @@ class ParentHandle:
                 return found.value
             with self._lock:
                 data = self._inbox.popleft() if self._inbox else None
-        return None if data is None else cerial.deserialize(data)
+        return None if data is None else decode(data)
 
     def settle_if_idle(self) -> None:
         """Take in the outcome of an ended child, unless another thread is on it."""
@@ -261,7 +261,7 @@ class ParentHandle:
                 taken = self._pump(remaining, take)
                 if taken is not None:
                     # (Still pumping: nobody else reads into the buffer that holds it.)
-                    return _Message(cerial.deserialize(taken))
+                    return _Message(decode(taken))
             finally:
                 self._stop_pumping()
 

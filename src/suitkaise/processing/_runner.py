@@ -61,7 +61,7 @@ from typing import Any
 
 from .. import cerial
 from ._autoreconnect import reconnect_hook
-from ._channel import Receiver, Sender
+from ._channel import Receiver, Sender, decode
 from ._context import mark_fork_safe
 from ._errors import SECTION_ERRORS, ProcessError, ProcessTimeoutError
 from ._lifecycle import (
@@ -204,7 +204,7 @@ class ChildSide:
                 data = receiver.recv(reuse=True)
             except (EOFError, OSError):
                 return None
-            return cerial.deserialize(data)  # (under the lock: the next recv reuses its buffer)
+            return decode(data)  # (under the lock: the next recv reuses its buffer)
 
     def stop(self) -> None:
         self.status[STOP] = 1.0
