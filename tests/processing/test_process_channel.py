@@ -340,3 +340,24 @@ def test_write_all_writes_every_part_in_order(pipe):
         got += os.read(r.fileno(), 65536)
     writer.join(TIMEOUT)
     assert bytes(got) == expected
+
+
+def test_a_direct_write_cut_short_leaves_the_rest_to_the_feeder(pipe, monkeypatch):
+    r, w = pipe
+    sender = _channel.Sender(w, "test")
+    receiver = _channel.Receiver(r)
+    real_write = os.write
+    cut = []
+
+    def short_write(fd, data):
+        if not cut:  # the first direct write only takes 5 bytes
+            cut.append(len(data))
+            return real_write(fd, bytes(data[:5]))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_channel.os, "write", short_write)
+    sender.send("first")
+    sender.send(("second", 2))
+    assert cut and sender.flush(timeout=TIMEOUT)
+    assert [_channel.decode(receiver.recv()) for _ in range(2)] == ["first", ("second", 2)]
+    sender.close()

@@ -1,30 +1,33 @@
-"""The pipes between a parent and its process: ``tell()`` that never blocks, cheap reads.
+"""The channels between a parent and its process: ``tell()`` that never blocks, cheap reads.
 
 ::
 
     tell(obj) --encode--> nothing queued, and the message fits in PIPE_BUF?
-                                      | yes                         | no, or the pipe is full
+                                      | yes                         | no, or the socket is full
                                       v                             v
-                                    one non-blocking write   -->  pending deque --[feeder]--> pipe
+                                    one non-blocking write   -->  pending deque --[feeder]--> socket
                                     (in the caller)                 (one thread per channel,
                                                                      started on first need)
 
-    pipe --Receiver.recv()--> bytes (small message) / a view of a reused buffer (large)
+    socket --Receiver.recv()--> bytes (small message) / a view of a reused buffer (large)
                                                   --> decode --> listen()
 
-The sending end of the pipe is non-blocking (only its Sender writes to it). A small
-message goes straight into the pipe from the caller's thread: the framed message
-(4-byte length + data) is at most ``PIPE_BUF`` bytes, which one ``write`` puts in the
-pipe whole or, when the pipe has no room for it, not at all (``EAGAIN``). Anything
-else -- a large message, a full pipe, or messages already waiting -- goes to the queue
-of the channel's feeder thread, so the caller never waits for the reader and messages
-keep their order (a direct write only happens while the queue is empty and the feeder
-is not in the middle of a write). The feeder makes the pipe blocking while it writes
-a message, so that the kernel waits for room (no direct write runs meanwhile). It
-starts the first time it is needed and lives as long as the channel, so a process that
-only tells small messages to a reader that keeps up never starts a thread, and a burst
-of large ones starts one thread, once.
-A pipe whose reader is gone drops what is still queued (the other process has ended;
+Each direction is one end of a socket pair used one way (a Unix socket moves a large
+message in about half the time of a pipe, which has to allocate a page for every 4 KiB
+it holds; a small one costs ~1 us more). The sending end is non-blocking (only its
+Sender writes to it). A small message goes straight into the socket from the caller's
+thread: the framed message (4-byte length + kind + body) is at most ``PIPE_BUF`` bytes,
+which the socket takes whole or, when it has no room, not at all (``EAGAIN``; should it
+ever take a part, the rest goes to the feeder). Anything else -- a large message, a full
+socket, or messages already waiting -- goes to the queue of the channel's feeder thread,
+so the caller never waits for the reader and messages keep their order (a direct write
+only happens while the queue is empty and the feeder is not in the middle of a write).
+The feeder makes the socket blocking while it writes a message, so that the kernel
+waits for room (no direct write runs meanwhile). It starts the first time it is needed
+and lives as long as the channel, so a process that only tells small messages to a
+reader that keeps up never starts a thread, and a burst of large ones starts one
+thread, once.
+A channel whose reader is gone drops what is still queued (the other process has ended;
 nothing could read it any more).
 
 Every message starts with one byte that says how the rest is encoded (:func:`encode`,
@@ -38,7 +41,7 @@ The framing is multiprocessing's (``Connection.send_bytes``/``recv_bytes``). A
 :class:`Receiver` reads a large message straight into a buffer it keeps for the next
 one (up to :data:`KEEP_BUFFER` bytes): fresh memory for every megabyte costs more than
 the copy itself (the kernel has to map every page of it). :class:`Waiter` polls a set
-of pipes and process sentinels registered once; ``multiprocessing.connection.wait``
+of connections and process sentinels registered once; ``multiprocessing.connection.wait``
 and ``Connection.poll`` build a selector on every call. Both fall back to the
 multiprocessing functions where there is no ``poll()`` (Windows).
 """
@@ -155,7 +158,7 @@ def _read_exact(fd: int, size: int) -> bytes:
     left = size - len(data)
     while left:
         if not data:
-            raise EOFError("the other process closed the pipe in the middle of a message")
+            raise EOFError("the other process closed the connection in the middle of a message")
         data = os.read(fd, left)
         chunks.append(data)
         left -= len(data)
@@ -172,7 +175,7 @@ class Receiver:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._rest = b""  # read from the pipe, not yet returned
+        self._rest = b""  # read from the connection, not yet returned
         self._buffer = bytearray()  # kept for the next large message (reuse=True)
         self._ready: Any = None
         if _POSIX:
@@ -182,7 +185,7 @@ class Receiver:
 
     @property
     def buffered(self) -> bool:
-        """True while bytes already read wait here (so the pipe may look empty)."""
+        """True while bytes already read wait here (so the connection may look empty)."""
         return bool(self._rest)
 
     def readable(self, timeout: float | None = 0.0) -> bool:
@@ -205,7 +208,7 @@ class Receiver:
         while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
             more = os.read(self._fd, _CHUNK)
             if not more:
-                raise EOFError("the other process closed the pipe")
+                raise EOFError("the other process closed the connection")
             data += more
         (size,) = _LENGTH.unpack_from(data)
         start = 4
@@ -231,7 +234,7 @@ class Receiver:
         while done < size:
             count = os.readv(self._fd, [view[done:]])
             if not count:
-                raise EOFError("the other process closed the pipe in the middle of a message")
+                raise EOFError("the other process closed the connection in the middle of a message")
             done += count
         return view if reuse else view.obj  # type: ignore[return-value]
 
@@ -277,7 +280,9 @@ class Sender:
     def __init__(self, conn: Connection, name: str) -> None:
         self._conn = conn
         self._name = name
-        self._pending: deque[tuple[bytes, Any]] = deque()  # (kind, body)
+        # What the feeder writes, message by message: on POSIX the raw parts of a frame
+        # (head and kind, body; or what a direct write left over), else (kind, body).
+        self._pending: deque[tuple[Any, ...]] = deque()
         self._lock = threading.Lock()
         # Made with the feeder (a Sender that only ever writes directly needs neither).
         self._work: Any = None  # the feeder waits here for messages
@@ -298,14 +303,15 @@ class Sender:
         with self._lock:
             if self._broken:
                 return
-            if (
-                len(body) < DIRECT_LIMIT
-                and not self._pending
-                and not self._writing
-                and self._write_small(kind, body)
-            ):
-                return
-            self._pending.append((kind, body))
+            if len(body) < DIRECT_LIMIT and not self._pending and not self._writing:
+                item = self._write_small(kind, body)
+                if item is None:
+                    return
+            elif self._room is not None:
+                item = (_head(len(body) + 1) + kind, body)
+            else:
+                item = (kind, body)
+            self._pending.append(item)
             feeder = self._feeder
             if feeder is None or not feeder.is_alive():  # (dead: we are a fork of its process)
                 if self._work is None:
@@ -318,24 +324,24 @@ class Sender:
             else:
                 self._work.notify()
 
-    def _write_small(self, kind: bytes, body: Any) -> bool:
-        """Write a message of at most PIPE_BUF bytes whole, or return False if the
-        pipe has no room for it (a write that small is never split)."""
+    def _write_small(self, kind: bytes, body: Any) -> tuple[Any, ...] | None:
+        """Write a small message now without blocking; return what is left for the
+        feeder (None: nothing, or the reader is gone).
+
+        The socket takes a message this small whole or not at all (``EAGAIN``); should
+        it take only a part, the rest goes to the feeder, so the caller never waits.
+        """
         message = _LENGTH.pack(len(body) + 1) + kind + body
         try:
             written = os.write(self._fd, message)
         except BlockingIOError:
-            return False
+            return (message,)
         except OSError:  # the reader is gone
             self._broken = True
-            return True
-        if written < len(message):  # (POSIX forbids this for a pipe; finish it anyway)
-            os.set_blocking(self._fd, True)
-            try:
-                self._conn._send(memoryview(message)[written:])  # type: ignore[attr-defined]
-            finally:
-                os.set_blocking(self._fd, False)
-        return True
+            return None
+        if written < len(message):
+            return (memoryview(message)[written:],)
+        return None
 
     def _feed(self) -> None:
         while True:
@@ -348,26 +354,26 @@ class Sender:
                         self._conn.close()
                     self._idle.notify_all()
                     return
-                kind, body = self._pending.popleft()
+                item = self._pending.popleft()
                 self._writing = True
             try:
                 if self._room is not None:
                     # Blocking writes: the kernel waits for room, without waking us up
                     # for every chunk. (No direct write can run meanwhile: we are
-                    # "writing".) The body goes out as it is, not copied behind a head.
+                    # "writing".) A body goes out as it is, not copied behind its head.
                     os.set_blocking(self._fd, True)
                     try:
-                        _write_all(self._fd, [_head(len(body) + 1) + kind, body])
+                        _write_all(self._fd, list(item))
                     finally:
                         os.set_blocking(self._fd, False)
                 else:
-                    self._conn.send_bytes(kind + body)
+                    self._conn.send_bytes(item[0] + item[1])
             except (OSError, ValueError):  # reader gone, or connection closed here
                 with self._work:
                     self._broken = True
                     self._pending.clear()
             finally:
-                del body
+                del item
                 with self._work:
                     self._writing = False
                     if not self._pending:

@@ -5,8 +5,8 @@
     ParentHandle
       process.sentinel  --readable when the child is gone-----------+
       report pipe       --the one report (kind, state, value, error)-+--> pump() --> outcome
-      tell-in pipe      --tell() messages from the child-------------+        \\--> inbox
-      tell-out pipe     --tell() messages to the child (a Sender: never blocks)
+      tell-in socket    --tell() messages from the child-------------+        \\--> inbox
+      tell-out socket   --tell() messages to the child (a Sender: never blocks)
       status RawArray   --run / section / deadline, read by the watchdog
 
 No background thread: whichever thread calls ``wait()``, ``result()`` or ``listen()``
@@ -76,11 +76,12 @@ class ParentHandle:
         self.method = ctx.get_start_method()
         self.watch_deadlines = watch_deadlines
         self.status = ctx.RawArray("d", STATUS_SIZE)
-        # Simplex pipes: a write of at most PIPE_BUF bytes is atomic, which lets a small
-        # tell() write directly (see _channel), and they are quicker than a socketpair.
+        # tell/listen: a socket pair per direction, used one way (large messages move
+        # about twice as fast as through a pipe; see _channel). The report and the
+        # lifeline are pipes (the lifeline's EOF signals the child: see _runner).
         report_r, report_w = ctx.Pipe(duplex=False)
-        tell_in, child_out = ctx.Pipe(duplex=False)
-        child_in, tell_out = ctx.Pipe(duplex=False)
+        tell_in, child_out = ctx.Pipe(duplex=True)
+        child_in, tell_out = ctx.Pipe(duplex=True)
         lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
         self._report_conn: Connection | None = report_r
         self._tell_in: Connection | None = tell_in

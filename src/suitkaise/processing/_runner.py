@@ -6,8 +6,8 @@
     ------                                         ------------------
     payload (cerial; fork: ForkPayload) - args --> load the instance
     status RawArray  <====== shared memory ======> stop flag in; run/section/deadline out
-    tell pipe (write) ---------------------------> listen()  } user data only
-    listen pipe (read) <-------------------------- tell()    }
+    tell socket (write) -------------------------> listen()  } user data only
+    listen socket (read) <------------------------ tell()    }
     report pipe (read) <-------------------------- one report: kind, state, value, error
     lifeline pipe (write end, never written) ----> EOF => the parent is gone => we die
 
