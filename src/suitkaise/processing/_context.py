@@ -84,7 +84,9 @@ def set_start_method(method: str | None) -> None:
     global _override
     if method is not None:
         if method not in METHODS:
-            raise ValueError(f"start method must be one of {', '.join(METHODS)} or None, got {method!r}")
+            raise ValueError(
+                f"start method must be one of {', '.join(METHODS)} or None, got {method!r}"
+            )
         if method not in multiprocessing.get_all_start_methods():
             raise ValueError(f"the {method!r} start method is not available on {sys.platform}")
     _override = method

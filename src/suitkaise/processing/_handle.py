@@ -16,9 +16,10 @@ none is queued (without copying it into the inbox first); messages read by any o
 pumper are queued in the inbox, in order. Waiting on the sentinel together with the
 pipes means a child that dies without a word (SIGKILL, ``os._exit``, a segfault) is
 noticed at once. Reading the pipes while waiting means a child is never stuck writing
-a large report or a burst of ``tell()`` messages. The watchdog is part of the pump: with timeouts configured,
-the pump wakes every ``WATCHDOG_POLL`` seconds and kills a child that is more than
-``WATCHDOG_GRACE`` seconds past the deadline of its running section.
+a large report or a burst of ``tell()`` messages. The watchdog is part of the pump:
+with timeouts configured, the pump wakes every ``WATCHDOG_POLL`` seconds and kills a
+child that is more than ``WATCHDOG_GRACE`` seconds past the deadline of its running
+section.
 
 No orphans: the child watches a "lifeline" pipe whose write end only the parent
 holds (EOF: the parent is gone, the child dies at once; see ``_runner``), and
@@ -187,7 +188,9 @@ class ParentHandle:
     def listen(self, timeout: float | None) -> Any:
         with self._lock:
             data = self._inbox.popleft() if self._inbox else None
-            mine = data is None and not self._pumping and self._tell_in is not None and not self.done
+            mine = (
+                data is None and not self._pumping and self._tell_in is not None and not self.done
+            )
             if mine:
                 self._pumping = True
         if mine:
@@ -334,7 +337,10 @@ class ParentHandle:
         short = name.strip("_")
         where = f"on run {run}" if name in RUN_SECTIONS else f"after run {run}"
         error = ProcessTimeoutError(
-            f"Timeout in {short} after {limit}s {where}", section=short, timeout=limit, current_run=run
+            f"Timeout in {short} after {limit}s {where}",
+            section=short,
+            timeout=limit,
+            current_run=run,
         )
         error.add_note(
             f"{self.label} (pid {self.pid}) did not stop {name} at its deadline and was "
@@ -380,7 +386,8 @@ class ParentHandle:
             self.value = cerial.deserialize(value) if value is not None else None
         except Exception as exc:
             self.error = ProcessError(
-                f"the report of {self.label} could not be loaded in the parent: {type(exc).__name__}: {exc}",
+                f"the report of {self.label} could not be loaded in the parent: "
+                f"{type(exc).__name__}: {exc}",
                 original_error=exc,
                 current_run=int(self.status[RUN]),
             )
@@ -391,12 +398,16 @@ class ParentHandle:
         run = int(self.status[RUN])
         started = bool(self.status[STARTED])
         if not started and code == MISSING_MAIN_GUARD_EXIT:
-            return ProcessError(f"{self.label} could not start: {MISSING_MAIN_GUARD}", current_run=0)
+            return ProcessError(
+                f"{self.label} could not start: {MISSING_MAIN_GUARD}", current_run=0
+            )
         section = int(self.status[SECTION])
         if not started:
             where = "before it started"
         elif not run:
-            where = f"in {LIFECYCLE[section - 1]} before its first run" if section else "before its first run"
+            where = "before its first run"
+            if section:
+                where = f"in {LIFECYCLE[section - 1]} {where}"
         elif section:
             where = f"in {LIFECYCLE[section - 1]} on run {run}"
         else:

@@ -166,7 +166,8 @@ class Skprocess:
             raise RuntimeError(f"{cls.__qualname__}.start() was called inside its own process")
         if own.handle is not None:
             raise RuntimeError(
-                f"this {cls.__qualname__} was already started; create a new instance to run it again"
+                f"this {cls.__qualname__} was already started; "
+                "create a new instance to run it again"
             )
         if not callable(getattr(cls, "__run__", None)):
             raise TypeError(
@@ -280,7 +281,9 @@ class Skprocess:
         if own.child is not None:
             raise RuntimeError(f"{method}() cannot be called from inside the process itself")
         if own.handle is None:
-            raise RuntimeError(f"{type(self).__qualname__}.{method}(): the process has not been started")
+            raise RuntimeError(
+                f"{type(self).__qualname__}.{method}(): the process has not been started"
+            )
         return own.handle  # type: ignore[no-any-return]
 
 

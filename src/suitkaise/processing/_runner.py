@@ -149,7 +149,9 @@ class _Alarm:
 
     def __init__(self) -> None:
         self.armed = False
-        self.usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        self.usable = (
+            hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        )
         if self.usable:
             signal.signal(signal.SIGALRM, self._fire)
 
@@ -311,7 +313,8 @@ class Lifecycle:
     def _failure(self, name: str, exc: BaseException, detail: str = "") -> _Failure:
         cls = SECTION_ERRORS[name]
         message = f"Error in {name} {_where(name, self.run_number)}{detail}"
-        return _Failure(cls(message, original_error=exc, current_run=self.run_number), _child_traceback(exc))
+        error = cls(message, original_error=exc, current_run=self.run_number)
+        return _Failure(error, _child_traceback(exc))
 
     def _stopping(self, completed: int, started: float) -> bool:
         if self.status[STOP]:
@@ -414,9 +417,12 @@ class Lifecycle:
         try:
             return cerial.serialize(value)
         except Exception as exc:
-            raise self._failure("__result__", exc, ": its return value could not be serialized") from None
+            detail = ": its return value could not be serialized"
+            raise self._failure("__result__", exc, detail) from None
 
-    def _handle_error(self, failure: _Failure) -> tuple[str, bytes | None, ProcessError | None, str | None]:
+    def _handle_error(
+        self, failure: _Failure
+    ) -> tuple[str, bytes | None, ProcessError | None, str | None]:
         handler = self.method("__error__")
         if handler is None:
             return "error", None, failure.error, failure.tb
@@ -425,7 +431,8 @@ class Lifecycle:
             value, _ = self._call("__error__", *args)
             return "handled", cerial.serialize(value), failure.error, failure.tb
         except _Failure as f:
-            f.error.add_note(f"__error__ was handling: {type(failure.error).__name__}: {failure.error}")
+            handled = f"{type(failure.error).__name__}: {failure.error}"
+            f.error.add_note(f"__error__ was handling: {handled}")
             return "error", None, f.error, f.tb
         except Exception as exc:
             f = self._failure("__error__", exc, ": its return value could not be serialized")
@@ -452,7 +459,9 @@ def _takes_argument(fn: Any) -> bool:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
+    return any(p.kind in positional for p in params)
 
 
 # -------------------------------------------------------------------------- the child
@@ -585,14 +594,16 @@ def child_main(
                 proc = cerial.deserialize(payload)
         except BaseException as exc:
             error = ProcessError(
-                f"the process could not be loaded in its child process: {type(exc).__name__}: {exc}",
+                "the process could not be loaded in its child process: "
+                f"{type(exc).__name__}: {exc}",
                 original_error=exc,
                 current_run=0,
             )
             report.send_bytes(_encode_report("error", None, None, error, _child_traceback(exc)))
             return
         if lifecycle is None:
-            lifecycle = _ready_lifecycle(proc, ChildSide(tell, listen, status, type(proc).__qualname__))
+            child_side = ChildSide(tell, listen, status, type(proc).__qualname__)
+            lifecycle = _ready_lifecycle(proc, child_side)
         child = lifecycle.child
         kind, value, error, tb = lifecycle.run()
         if child.sender is not None:
