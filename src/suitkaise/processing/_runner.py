@@ -435,8 +435,8 @@ class Lifecycle:
             f.error.add_note(f"__error__ was handling: {handled}")
             return "error", None, f.error, f.tb
         except Exception as exc:
-            f = self._failure("__error__", exc, ": its return value could not be serialized")
-            return "error", None, f.error, f.tb
+            failed = self._failure("__error__", exc, ": its return value could not be serialized")
+            return "error", None, failed.error, failed.tb
 
 
 def _plain_callable(proc: Any, name: str) -> Any:
@@ -593,13 +593,14 @@ def child_main(
             else:
                 proc = cerial.deserialize(payload)
         except BaseException as exc:
-            error = ProcessError(
+            load_error = ProcessError(
                 "the process could not be loaded in its child process: "
                 f"{type(exc).__name__}: {exc}",
                 original_error=exc,
                 current_run=0,
             )
-            report.send_bytes(_encode_report("error", None, None, error, _child_traceback(exc)))
+            trace = _child_traceback(exc)
+            report.send_bytes(_encode_report("error", None, None, load_error, trace))
             return
         if lifecycle is None:
             child_side = ChildSide(tell, listen, status, type(proc).__qualname__)
