@@ -94,6 +94,35 @@ class ParentHandle:
         armed = arm_lifeline(lifeline_r)
         if isinstance(payload, ForkPayload):
             prepare_fork(payload, self.status, child_out, child_in)
+        # Everything that does not need the child's pid is made before the fork: after
+        # it, every page this process writes is copied first (copy-on-write), and under
+        # load the new child may wait for this thread to block before it runs at all.
+        self._tell_out: Connection | None = tell_out
+        self._sender: Sender | None = None  # made by the first tell()
+        self._report_rx = Receiver(report_r)
+        self._tell_rx = Receiver(tell_in)
+        self._waiter = Waiter([report_r, tell_in])  # and the sentinel, once there is one
+        # A plain lock: "with self._lock" is cheaper than "with self._cond"; the
+        # condition is made when a second thread first has to wait, and notify_all()
+        # is skipped while nobody waits. (This is every listen()'s path.)
+        self._lock = threading.Lock()
+        self._cond: threading.Condition | None = None
+        self._waiting = 0  # threads in self._cond.wait()
+        self._pumping = False
+        self._inbox: deque[bytes | bytearray | memoryview] = deque()
+        self._report: bytes | bytearray | memoryview | None = None
+        self._sentinel_ready = False
+        self._killed = False
+        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
+        #: True once the child has exited and its outcome is settled.
+        self.done = False
+        self.exitcode: int | None = None
+        self.value: Any = None
+        self.error: ProcessError | None = None
+        # Kept until the child has ended: freeing the objects of a fork payload right
+        # after the fork writes to every page they live on (see above); nobody waits
+        # on this process for that once the child is gone.
+        self._fork_payload = payload if isinstance(payload, ForkPayload) else None
         self.process = ctx.Process(
             target=child_main,
             args=(payload, report_w, child_out, child_in, lifeline_r, armed, self.status),
@@ -118,35 +147,13 @@ class ParentHandle:
             raise
         finally:
             del payload
+        self.pid = self.process.pid
         if armed:
-            give_lifeline(lifeline_r, self.process.pid)  # before our copy of it closes
+            give_lifeline(lifeline_r, self.pid)  # before our copy of it closes
         for conn in childs_ends:
             conn.close()
-        self.pid = self.process.pid
         self.sentinel = self.process.sentinel
-        self._tell_out: Connection | None = tell_out
-        self._sender: Sender | None = None  # made by the first tell()
-        self._report_rx = Receiver(report_r)
-        self._tell_rx = Receiver(tell_in)
-        self._waiter = Waiter([report_r, tell_in, self.sentinel])
-
-        # A plain lock: "with self._lock" is cheaper than "with self._cond"; the
-        # condition is made when a second thread first has to wait, and notify_all()
-        # is skipped while nobody waits. (This is every listen()'s path.)
-        self._lock = threading.Lock()
-        self._cond: threading.Condition | None = None
-        self._waiting = 0  # threads in self._cond.wait()
-        self._pumping = False
-        self._inbox: deque[bytes | bytearray | memoryview] = deque()
-        self._report: bytes | bytearray | memoryview | None = None
-        self._sentinel_ready = False
-        self._killed = False
-        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
-        #: True once the child has exited and its outcome is settled.
-        self.done = False
-        self.exitcode: int | None = None
-        self.value: Any = None
-        self.error: ProcessError | None = None
+        self._waiter.add(self.sentinel)
         _register(self)
 
     # ------------------------------------------------------------------ control
@@ -355,6 +362,7 @@ class ParentHandle:
     def _finish(self) -> None:
         """The child is gone: settle the outcome and update the instance."""
         _unregister(self)
+        self._fork_payload = None
         self.process.join()
         self.exitcode = self.process.exitcode
         self.process.close()  # releases the sentinel and the fork pipes now, not at GC

@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import select
 import signal
 import sys
 import threading
@@ -507,7 +508,7 @@ def _hold_lifeline(lifeline: Connection, armed: bool) -> None:
         fd, pid = lifeline.fileno(), os.getpid()
         if fcntl.fcntl(fd, fcntl.F_GETOWN) != pid:  # the parent has not got to it (yet)
             fcntl.fcntl(fd, fcntl.F_SETOWN, pid)
-            if Receiver(lifeline).readable():  # the parent died before we owned it: EOF
+            if select.select([fd], [], [], 0)[0]:  # the parent died before we owned it: EOF
                 os._exit(EXIT_ORPHANED)
         return
 
