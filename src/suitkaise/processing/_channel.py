@@ -76,7 +76,6 @@ _LARGE = 64 * 1024
 _CHUNK = getattr(select, "PIPE_BUF", 4096)
 
 _POLLIN = getattr(select, "POLLIN", 0)
-_POLLOUT = getattr(select, "POLLOUT", 0)
 _LENGTH = struct.Struct("!i")
 _LONG_LENGTH = struct.Struct("!Q")
 
@@ -291,12 +290,10 @@ class Sender:
         self._feeder: threading.Thread | None = None
         self._broken = False
         self._close_conn = False
-        self._room: Any = None
+        self._raw = _POSIX  # we write frames to the descriptor ourselves
         if _POSIX:
             self._fd = conn.fileno()
             os.set_blocking(self._fd, False)
-            self._room = select.poll()
-            self._room.register(self._fd, _POLLOUT)
 
     def send(self, obj: Any) -> None:
         kind, body = encode(obj)
@@ -307,7 +304,7 @@ class Sender:
                 item = self._write_small(kind, body)
                 if item is None:
                     return
-            elif self._room is not None:
+            elif self._raw:
                 item = (_head(len(body) + 1) + kind, body)
             else:
                 item = (kind, body)
@@ -357,7 +354,7 @@ class Sender:
                 item = self._pending.popleft()
                 self._writing = True
             try:
-                if self._room is not None:
+                if self._raw:
                     # Blocking writes: the kernel waits for room, without waking us up
                     # for every chunk. (No direct write can run meanwhile: we are
                     # "writing".) A body goes out as it is, not copied behind its head.
