@@ -3,6 +3,7 @@ blocking, one feeder thread, and the pieces of _channel on their own."""
 
 from __future__ import annotations
 
+import enum
 import os
 import select
 import threading
@@ -285,6 +286,13 @@ class Colour(str):
     """A str subclass: not plain, so cerial keeps its class."""
 
 
+class Small(enum.IntEnum):
+    """An int subclass: not plain either."""
+
+    ONE = 1
+    TWO = 2
+
+
 PLAIN_VALUES = [
     0, -(10**40), 1.5, float("inf"), "", "héllo", True, None, b"", b"\x00" * 100,
     (1, "a", None), [1.0, b"x"], {"a": 1, 2: None}, tuple(range(16)),
@@ -361,3 +369,21 @@ def test_a_direct_write_cut_short_leaves_the_rest_to_the_feeder(pipe, monkeypatc
     assert cut and sender.flush(timeout=TIMEOUT)
     assert [_channel.decode(receiver.recv()) for _ in range(2)] == ["first", ("second", 2)]
     sender.close()
+
+
+@pytest.mark.usefixtures("start_method")
+def test_every_kind_of_message_keeps_its_value_and_type_through_a_process():
+    messages = [
+        7, True, None, "s", b"raw", os.urandom(200_000), (1, "a"), [b"x", 2.5], {"k": None},
+        Colour("blue"), Small.TWO, ((1,), [2]), bytearray(b"ba"),
+        tuple(range(40)),
+    ]
+    p = Echo()
+    p.start()
+    for message in messages:
+        p.tell(message)
+    back = [p.listen(timeout=TIMEOUT) for _ in messages]
+    p.tell("bye")
+    p.wait(timeout=TIMEOUT)
+    assert back == messages
+    assert [type(m) for m in back] == [type(m) for m in messages]
