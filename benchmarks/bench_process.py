@@ -375,6 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs; medians of {args.start_reps} (start) / {args.rt_reps} "
         f"(round trips) alternating repetitions"
     )
+    if hasattr(os, "getloadavg"):
+        print("load average at the start (1, 5, 15 min): " + ", ".join(
+            f"{load:.2f}" for load in os.getloadavg()
+        ))
     print()
 
     # 0. the clock
@@ -508,7 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"target: tell/listen at least {ROUNDTRIP_TARGET}x of a raw Pipe -> "
         f"{verdict(all(ok for _, _, ok, _ in rt_ok))}"
     )
-    print(f"(took {time.monotonic() - began:.0f} s)")
+    load = f"; load average now {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    print(f"(took {time.monotonic() - began:.0f} s{load})")
     return 0
 
 

@@ -40,7 +40,10 @@ def die_when_told(arg):
     index, how, folder = arg
     if how:
         folder = Path(folder)
-        (folder / f"ready-{index}").write_text(str(os.getpid()))
+        # Written whole under another name, then renamed: the parent waits for the
+        # name to appear and reads the pid at once (write_text makes the file empty first).
+        (folder / f"writing-{index}").write_text(str(os.getpid()))
+        os.replace(folder / f"writing-{index}", folder / f"ready-{index}")
         deadline = time.monotonic() + TIMEOUT
         while not (folder / "go").exists() and time.monotonic() < deadline:
             time.sleep(0.005)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import subprocess
 import sys
+import textwrap
 import threading
 
 import pytest
 
 import suitkaise.processing as processing
+from _support import SRC, TIMEOUT
 from suitkaise.processing import _context, get_start_method, set_start_method
 
 
@@ -58,3 +63,59 @@ def test_public_names_are_exported_once_with_docstrings():
         assert obj.__doc__, name
     for name in ("Skprocess", "ProcessError", "RunError", "ProcessTimeoutError", "ResultTimeoutError"):
         assert name in names
+
+
+NO_FORKSERVER = "forkserver" not in multiprocessing.get_all_start_methods()
+
+
+@pytest.mark.skipif(NO_FORKSERVER, reason="no forkserver here")
+def test_forkserver_preloads_suitkaise_and_keeps_other_preloads():
+    from multiprocessing import forkserver
+
+    preload = forkserver._forkserver._preload_modules
+    assert preload[0] == "__main__"  # multiprocessing's own default stays, first
+    assert all(name in preload for name in _context.FORKSERVER_PRELOAD)
+    _context.preload_in_forkserver()  # once only: no duplicates
+    assert len(preload) == len(set(preload))
+
+
+FORKSERVER_CHILDREN = """
+import sys
+from suitkaise.processing import Skprocess, set_start_method
+
+class Job(Skprocess):
+    def __init__(self):
+        self.process_config.runs = 1
+
+    def __run__(self):
+        pass
+
+if __name__ == "__main__":
+    set_start_method("forkserver")
+    for _ in range(3):
+        Job().run()
+    print("done")
+"""
+
+
+@pytest.mark.skipif(NO_FORKSERVER, reason="no forkserver here")
+def test_forkserver_children_do_not_import_suitkaise_again(tmp_path):
+    # With -X importtime every process that imports a module logs it to stderr: here the
+    # parent and the forkserver (which preloads it), and none of the three children.
+    script = tmp_path / "children.py"
+    header = f"import sys\nsys.path.insert(0, {SRC!r})\n"
+    script.write_text(header + textwrap.dedent(FORKSERVER_CHILDREN))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env,
+        cwd=str(tmp_path), timeout=TIMEOUT,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]
+    imports = [
+        line
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+        and line.rsplit("|", 1)[1].strip() == "suitkaise.processing"
+    ]
+    assert len(imports) == 2, done.stderr[-2000:]

@@ -6,6 +6,7 @@ import multiprocessing
 import pickle
 import signal
 import time
+import traceback
 
 import pytest
 
@@ -100,6 +101,19 @@ def test_error_carries_the_child_traceback_as_cause():
     assert "in __run__" in text and "in fetch_from_api" in text
     assert "ConnectionError: Failed to connect to server" in text
     assert "_runner.py" not in text  # the traceback starts in the user's code
+
+
+def test_the_cause_shows_under_its_public_name():
+    from suitkaise.processing import RemoteTraceback
+
+    p = FailsIn("run", on=1)
+    with pytest.raises(RunError) as info:
+        p.run()
+    assert type(info.value.__cause__) is RemoteTraceback
+    assert RemoteTraceback.__module__ == "suitkaise.processing"
+    shown = "".join(traceback.format_exception(info.value))
+    assert "suitkaise.processing.RemoteTraceback: Traceback (most recent call last):" in shown
+    assert "processing._errors" not in shown
 
 
 def test_error_handler_value_is_the_result_and_gets_the_error():

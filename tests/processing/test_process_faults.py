@@ -137,6 +137,71 @@ def test_no_child_outlives_its_parent(tmp_path, how, start_method):
         parent.communicate(timeout=TIMEOUT)
 
 
+SETUPS = """
+import os, sys, threading, time
+from suitkaise.processing import Skprocess, _handle, set_start_method
+
+class Forever(Skprocess):
+    def __run__(self):
+        time.sleep(0.01)
+
+class Busy(Skprocess):
+    def __run__(self):
+        while True:
+            pass
+
+def start_both(pids):
+    for p in (Forever(), Busy()):
+        p.start()
+        pids.append(p._skprocess_internals.handle.pid)
+
+if __name__ == "__main__":
+    set_start_method(sys.argv[1])
+    setup = sys.argv[2]
+    if setup == "watcher-thread":  # as where the kernel cannot watch the lifeline
+        _handle.arm_lifeline = lambda lifeline: False
+    pids = []
+    if setup == "from-a-thread":  # that thread is gone before the parent dies
+        starter = threading.Thread(target=start_both, args=(pids,))
+        starter.start()
+        starter.join()
+    else:
+        start_both(pids)
+    others = []
+    if setup == "forked-sibling":  # a plain fork of the parent outlives it
+        sibling = os.fork()
+        if sibling == 0:
+            time.sleep(60)
+            os._exit(0)
+        others.append(sibling)
+    print(*pids, flush=True)
+    print(*others, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("setup", ["from-a-thread", "watcher-thread", "forked-sibling"])
+def test_no_child_outlives_a_killed_parent_whatever_started_it(tmp_path, setup, start_method):
+    parent = run_script(tmp_path / "parent.py", SETUPS, start_method, setup)
+    others: list[int] = []
+    try:
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        others = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(pids) == 2
+        assert all(alive(pid) for pid in pids)  # (alive after their starting thread ended)
+        parent.kill()
+        parent.wait(timeout=TIMEOUT)
+        assert wait_gone(pids) == []
+    finally:
+        parent.kill()
+        for pid in others:  # (it holds the script's stdout open)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        parent.communicate(timeout=TIMEOUT)
+
+
 def test_missing_main_guard_gets_one_clear_message(tmp_path):
     script = """
     import os

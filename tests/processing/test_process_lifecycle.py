@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import signal
 import threading
 
 import pytest
@@ -332,3 +334,109 @@ def test_local_class_travels_by_value():
     result = p.run()
     assert type(result) is Point and result.x == 2
     assert type(p.point) is Point and p.point.x == 2
+
+
+# ---------------------------------------------------------- how the instance arrives
+
+
+class StartsInInit(Skprocess):
+    """Starts itself from inside __init__, while its config is still open there."""
+
+    def __init__(self):
+        self.process_config.runs = 1
+        self.start()
+
+    def __run__(self):
+        try:
+            self.process_config.runs = 5
+            self.outcome = "changed"
+        except AttributeError:
+            self.outcome = "closed"
+
+    def __result__(self):
+        return self.outcome
+
+
+def test_config_arrives_closed_even_when_started_inside_init():
+    assert StartsInInit().result() == "closed"
+
+
+NEW_CALLED_IN: list[int] = []
+
+
+class WithNew(Skprocess):
+    def __new__(cls, *args, **kwargs):
+        NEW_CALLED_IN.append(os.getpid())
+        return super().__new__(cls)
+
+    def __init__(self):
+        self.process_config.runs = 1
+        self.counts = {"runs": 0}
+
+    def __run__(self):
+        self.counts["runs"] += 1
+        self.new_ran_here = os.getpid() in NEW_CALLED_IN
+
+    def __result__(self):
+        return self.new_ran_here
+
+
+def test_a_classs_own_new_runs_when_the_instance_arrives():
+    p = WithNew()
+    assert p.run() is True
+    assert p.counts == {"runs": 1}
+
+
+def test_plain_attributes_arrive_as_equal_values():
+    class Plain(Skprocess):
+        def __init__(self):
+            self.process_config.runs = 2
+            self.values = (None, True, 7, 2.5, 1j, "text", b"bytes")
+            self.n, self.s, self.f = 10**30, "ü" * 3, float("inf")
+
+        def __run__(self):
+            self.n += 1
+
+        def __result__(self):
+            return self.values, self.n, self.s, self.f
+
+    p = Plain()
+    values = (None, True, 7, 2.5, 1j, "text", b"bytes")
+    assert p.run() == (values, 10**30 + 2, "üüü", float("inf"))
+
+
+def test_class_that_cannot_travel_fails_in_start():
+    class Refuses:
+        def __reduce__(self):
+            raise TypeError("this object refuses to travel")
+
+    class Local(Skprocess):
+        helper = Refuses()  # a class attribute: travels with the class (sent by value)
+
+        def __run__(self):
+            pass
+
+    from suitkaise import cerial
+
+    with pytest.raises(cerial.SerializationError) as info:
+        Local().start()
+    assert any("Local to its new process" in note for note in info.value.__notes__)
+
+
+class Timed(Skprocess):
+    def __init__(self):
+        self.process_config.runs = 2
+        self.process_config.timeouts.run = 30.0
+
+    def __run__(self):
+        self.handler_here = signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL
+
+    def __result__(self):
+        return self.handler_here
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGALRM timeouts here")
+def test_a_timed_process_sets_its_alarm_handler_in_its_own_process_only():
+    before = signal.getsignal(signal.SIGALRM)
+    assert Timed().run() is True
+    assert signal.getsignal(signal.SIGALRM) is before

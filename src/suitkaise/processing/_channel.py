@@ -1,18 +1,58 @@
-"""Sending without blocking: the write side of ``tell()``.
+"""The channels between a parent and its process: ``tell()`` that never blocks, cheap reads.
 
 ::
 
-    tell(obj) --cerial.serialize--> pending deque --[feeder thread]--> pipe --> other side
+    tell(obj) --encode--> nothing queued, and the message fits in PIPE_BUF?
+                                      | yes                         | no, or the socket is full
+                                      v                             v
+                                    one non-blocking write   -->  pending deque --[feeder]--> socket
+                                    (in the caller)                 (one thread per channel,
+                                                                     started on first need)
 
-The caller serializes (so a serialization error surfaces in ``tell()`` itself) and
-queues the bytes; a feeder thread writes them in order. The feeder lives only while
-there is something to write, so a process that never tells keeps no extra thread,
-and a burst of tells costs one thread start. A pipe whose reader is gone drops what
-is still queued (the other process has ended; nothing could read it any more).
+    socket --Receiver.recv()--> bytes (small message) / a view of a reused buffer (large)
+                                                  --> decode --> listen()
+
+Each direction is one end of a socket pair used one way (a Unix socket moves a large
+message in about half the time of a pipe, which has to allocate a page for every 4 KiB
+it holds; a small one costs ~1 us more). The sending end is non-blocking (only its
+Sender writes to it). A small message goes straight into the socket from the caller's
+thread: the framed message (4-byte length + kind + body) is at most ``PIPE_BUF`` bytes,
+which the socket takes whole or, when it has no room, not at all (``EAGAIN``; should it
+ever take a part, the rest goes to the feeder). Anything else -- a large message, a full
+socket, or messages already waiting -- goes to the queue of the channel's feeder thread,
+so the caller never waits for the reader and messages keep their order (a direct write
+only happens while the queue is empty and the feeder is not in the middle of a write).
+The feeder makes the socket blocking while it writes a message, so that the kernel
+waits for room (no direct write runs meanwhile). It starts the first time it is needed
+and lives as long as the channel, so a process that only tells small messages to a
+reader that keeps up never starts a thread, and a burst of large ones starts one
+thread, once.
+A channel whose reader is gone drops what is still queued (the other process has ended;
+nothing could read it any more).
+
+Every message starts with one byte that says how the rest is encoded (:func:`encode`,
+:func:`decode`): a ``bytes`` object travels as it is (the sender writes the caller's
+object itself, with no copy); plain values -- ``int``, ``float``, ``str``, ``bool``,
+``None``, ``bytes``, and small tuples, lists and dicts of them -- are pickled (what
+cerial would produce for them, without its envelope and checksum, which cost more than
+the pickling); anything else goes through cerial.
+
+The framing is multiprocessing's (``Connection.send_bytes``/``recv_bytes``). A
+:class:`Receiver` reads a large message straight into a buffer it keeps for the next
+one (up to :data:`KEEP_BUFFER` bytes): fresh memory for every megabyte costs more than
+the copy itself (the kernel has to map every page of it). :class:`Waiter` polls a set
+of connections and process sentinels registered once; ``multiprocessing.connection.wait``
+and ``Connection.poll`` build a selector on every call. Both fall back to the
+multiprocessing functions where there is no ``poll()`` (Windows).
 """
 
 from __future__ import annotations
 
+import math
+import os
+import pickle
+import select
+import struct
 import threading
 from collections import deque
 from multiprocessing.connection import Connection
@@ -21,7 +61,216 @@ from typing import Any
 from .. import cerial
 from ._context import mark_fork_safe
 
-__all__ = ("Sender",)
+__all__ = ("DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "decode", "encode")
+
+_POSIX = hasattr(select, "poll") and os.name == "posix"
+#: Largest message (kind byte and body) written directly by the caller: multiprocessing
+#: frames a message with a 4-byte length. 0 without ``poll``: every message goes to the
+#: feeder.
+DIRECT_LIMIT = select.PIPE_BUF - 4 if _POSIX else 0
+#: A receive buffer up to this size is kept for the next large message.
+KEEP_BUFFER = 4 * 1024 * 1024
+#: Messages larger than this are read into the kept buffer, smaller ones as bytes.
+_LARGE = 64 * 1024
+#: How much one read asks for: a small message whole, length and data.
+_CHUNK = getattr(select, "PIPE_BUF", 4096)
+
+_POLLIN = getattr(select, "POLLIN", 0)
+_LENGTH = struct.Struct("!i")
+_LONG_LENGTH = struct.Struct("!Q")
+
+
+# The first byte of a message: how the rest of it is encoded.
+_CERIAL, _PICKLE, _BYTES = b"\x00", b"\x01", b"\x02"
+#: Exact types whose values pickle exactly as cerial would pickle them.
+_PLAIN = frozenset({int, float, str, bool, type(None), bytes})
+#: Tuples, lists and dicts of plain values up to this length are pickled too.
+_PLAIN_ITEMS = 16
+
+
+def _plain(obj: Any) -> bool:
+    kind = type(obj)
+    if kind in _PLAIN:
+        return True
+    if kind is tuple or kind is list:
+        return len(obj) <= _PLAIN_ITEMS and all(type(item) in _PLAIN for item in obj)
+    if kind is dict:
+        return len(obj) <= _PLAIN_ITEMS and all(
+            type(key) in _PLAIN and type(value) in _PLAIN for key, value in obj.items()
+        )
+    return False
+
+
+def encode(obj: Any) -> tuple[bytes, Any]:
+    """``(kind, body)``: the message for *obj* is the kind byte followed by *body*
+    (a bytes-like object). Raises cerial's ``SerializationError`` like ``serialize``."""
+    if type(obj) is bytes:
+        return _BYTES, obj
+    if _plain(obj):
+        return _PICKLE, pickle.dumps(obj, 5)
+    return _CERIAL, cerial.serialize(obj)
+
+
+def decode(message: bytes | bytearray | memoryview) -> Any:
+    """The object a message (kind byte and body, as :func:`encode` made them) stands for.
+
+    *message* may be a view of a buffer that is reused later: the object never refers
+    to it.
+    """
+    kind = message[0]
+    body = memoryview(message)[1:]
+    if kind == 2:
+        return bytes(body)
+    if kind == 1:
+        return pickle.loads(body)
+    return cerial.deserialize(body)
+
+
+def _head(size: int) -> bytes:
+    """multiprocessing's length prefix for a message of *size* bytes."""
+    if size > 0x7FFFFFFF:
+        return _LENGTH.pack(-1) + _LONG_LENGTH.pack(size)
+    return _LENGTH.pack(size)
+
+
+def _write_all(fd: int, parts: list[Any]) -> None:
+    """Write *parts* to the blocking *fd*, in order, whole (writev may stop early on a
+    signal)."""
+    views = [memoryview(part).cast("B") for part in parts]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
+
+
+def _millis(timeout: float | None) -> int | None:
+    return None if timeout is None else max(0, math.ceil(timeout * 1000))
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    data = os.read(fd, size)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    left = size - len(data)
+    while left:
+        if not data:
+            raise EOFError("the other process closed the connection in the middle of a message")
+        data = os.read(fd, left)
+        chunks.append(data)
+        left -= len(data)
+    return b"".join(chunks)
+
+
+class Receiver:
+    """Reads the messages of one connection (multiprocessing's framing).
+
+    Reads ``PIPE_BUF`` bytes at a time, so that a small message (length and data)
+    takes one read; what such a read brings of the next messages waits in the
+    receiver (:attr:`buffered`) for the next :meth:`recv`.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rest = b""  # read from the connection, not yet returned
+        self._buffer = bytearray()  # kept for the next large message (reuse=True)
+        self._ready: Any = None
+        if _POSIX:
+            self._fd = conn.fileno()
+            self._ready = select.poll()
+            self._ready.register(self._fd, _POLLIN)
+
+    @property
+    def buffered(self) -> bool:
+        """True while bytes already read wait here (so the connection may look empty)."""
+        return bool(self._rest)
+
+    def readable(self, timeout: float | None = 0.0) -> bool:
+        """True if a message (or EOF) can be read within *timeout* seconds."""
+        if self._rest:
+            return True
+        if self._ready is None:
+            return self.conn.poll(timeout)
+        return bool(self._ready.poll(_millis(timeout)))
+
+    def recv(self, *, reuse: bool = False) -> bytes | bytearray | memoryview:
+        """The next message; blocks until it is complete. Raises ``EOFError`` at EOF.
+
+        With *reuse*, a large message may come as a view of a buffer that the next
+        ``recv(reuse=True)`` overwrites: deserialize it before reading on.
+        """
+        if self._ready is None:
+            return self.conn.recv_bytes()
+        data = self._rest
+        while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
+            more = os.read(self._fd, _CHUNK)
+            if not more:
+                raise EOFError("the other process closed the connection")
+            data += more
+        (size,) = _LENGTH.unpack_from(data)
+        start = 4
+        if size == -1:
+            (size,) = _LONG_LENGTH.unpack_from(data, 4)
+            start = 12
+        end = start + size
+        if len(data) >= end:  # the whole message is here
+            self._rest = data[end:]
+            return data[start:end]
+        self._rest = b""
+        have = data[start:]
+        if size <= _LARGE:
+            return have + _read_exact(self._fd, size - len(have))
+        if reuse and size <= KEEP_BUFFER:
+            if len(self._buffer) < size:
+                self._buffer = bytearray(size)
+            view = memoryview(self._buffer)[:size]
+        else:
+            view = memoryview(bytearray(size))
+        done = len(have)
+        view[:done] = have
+        while done < size:
+            count = os.readv(self._fd, [view[done:]])
+            if not count:
+                raise EOFError("the other process closed the connection in the middle of a message")
+            done += count
+        return view if reuse else view.obj  # type: ignore[return-value]
+
+
+class Waiter:
+    """Waits until one of a set of connections and sentinels is ready to read."""
+
+    def __init__(self, objects: list[Any]) -> None:
+        self._objects: dict[int, Any] = {}
+        self._poll: Any = select.poll() if _POSIX else None
+        for obj in objects:
+            self.add(obj)
+
+    @staticmethod
+    def _fd(obj: Any) -> int:
+        return obj if isinstance(obj, int) else obj.fileno()
+
+    def add(self, obj: Any) -> None:
+        fd = self._fd(obj)
+        self._objects[fd] = obj
+        if self._poll is not None:
+            self._poll.register(fd, _POLLIN)
+
+    def remove(self, obj: Any) -> None:
+        """Stop watching *obj*; call it before *obj* is closed."""
+        fd = self._fd(obj)
+        if self._objects.pop(fd, None) is not None and self._poll is not None:
+            self._poll.unregister(fd)
+
+    def wait(self, timeout: float | None) -> list[Any]:
+        """The watched objects ready to read (data, EOF, or exited) within *timeout*."""
+        if self._poll is None:
+            from multiprocessing.connection import wait
+
+            return wait(list(self._objects.values()), timeout)
+        objects = self._objects
+        return [objects[fd] for fd, _ in self._poll.poll(_millis(timeout))]
 
 
 class Sender:
@@ -30,44 +279,111 @@ class Sender:
     def __init__(self, conn: Connection, name: str) -> None:
         self._conn = conn
         self._name = name
-        self._pending: deque[bytes] = deque()
-        self._cond = threading.Condition(threading.Lock())
-        self._feeding = False
+        # What the feeder writes, message by message: on POSIX the raw parts of a frame
+        # (head and kind, body; or what a direct write left over), else (kind, body).
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._lock = threading.Lock()
+        # Made with the feeder (a Sender that only ever writes directly needs neither).
+        self._work: Any = None  # the feeder waits here for messages
+        self._idle: Any = None  # flush() waits here for an empty queue
+        self._writing = False  # the feeder is writing a message (outside the lock)
+        self._feeder: threading.Thread | None = None
         self._broken = False
         self._close_conn = False
+        self._raw = _POSIX  # we write frames to the descriptor ourselves
+        if _POSIX:
+            self._fd = conn.fileno()
+            os.set_blocking(self._fd, False)
 
     def send(self, obj: Any) -> None:
-        data = cerial.serialize(obj)
-        with self._cond:
+        kind, body = encode(obj)
+        with self._lock:
             if self._broken:
                 return
-            self._pending.append(data)
-            if not self._feeding:
-                self._feeding = True
-                thread = threading.Thread(target=self._feed, name=f"suitkaise-tell:{self._name}", daemon=True)
-                mark_fork_safe(thread).start()
+            if len(body) < DIRECT_LIMIT and not self._pending and not self._writing:
+                item = self._write_small(kind, body)
+                if item is None:
+                    return
+            elif self._raw:
+                item = (_head(len(body) + 1) + kind, body)
+            else:
+                item = (kind, body)
+            self._pending.append(item)
+            feeder = self._feeder
+            if feeder is None or not feeder.is_alive():  # (dead: we are a fork of its process)
+                if self._work is None:
+                    self._work = threading.Condition(self._lock)
+                    self._idle = threading.Condition(self._lock)
+                name = f"suitkaise-tell:{self._name}"
+                feeder = threading.Thread(target=self._feed, name=name, daemon=True)
+                self._feeder = mark_fork_safe(feeder)
+                feeder.start()
+            else:
+                self._work.notify()
+
+    def _write_small(self, kind: bytes, body: Any) -> tuple[Any, ...] | None:
+        """Write a small message now without blocking; return what is left for the
+        feeder (None: nothing, or the reader is gone).
+
+        The socket takes a message this small whole or not at all (``EAGAIN``); should
+        it take only a part, the rest goes to the feeder, so the caller never waits.
+        """
+        message = _LENGTH.pack(len(body) + 1) + kind + body
+        try:
+            written = os.write(self._fd, message)
+        except BlockingIOError:
+            return (message,)
+        except OSError:  # the reader is gone
+            self._broken = True
+            return None
+        if written < len(message):
+            return (memoryview(message)[written:],)
+        return None
 
     def _feed(self) -> None:
         while True:
-            with self._cond:
-                if not self._pending or self._broken:
-                    self._feeding = False
+            with self._work:
+                while not self._pending and not self._broken:
+                    self._work.wait()
+                if self._broken:
+                    self._pending.clear()
                     if self._close_conn:
                         self._conn.close()
-                    self._cond.notify_all()
+                    self._idle.notify_all()
                     return
-                data = self._pending.popleft()
+                item = self._pending.popleft()
+                self._writing = True
             try:
-                self._conn.send_bytes(data)
+                if self._raw:
+                    # Blocking writes: the kernel waits for room, without waking us up
+                    # for every chunk. (No direct write can run meanwhile: we are
+                    # "writing".) A body goes out as it is, not copied behind its head.
+                    os.set_blocking(self._fd, True)
+                    try:
+                        _write_all(self._fd, list(item))
+                    finally:
+                        os.set_blocking(self._fd, False)
+                else:
+                    self._conn.send_bytes(item[0] + item[1])
             except (OSError, ValueError):  # reader gone, or connection closed here
-                with self._cond:
+                with self._work:
                     self._broken = True
                     self._pending.clear()
+            finally:
+                del item
+                with self._work:
+                    self._writing = False
+                    if not self._pending:
+                        self._idle.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued is written; False if *timeout* passed first."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._feeding, timeout)
+        with self._lock:
+            if self._idle is None:  # no feeder ever: every message was written directly
+                return True
+            return self._idle.wait_for(
+                lambda: self._broken or not (self._pending or self._writing), timeout
+            )
 
     def close(self, *, close_conn: bool = False) -> None:
         """Drop what is still queued; the feeder stops after its current write.
@@ -75,11 +391,13 @@ class Sender:
         With *close_conn*, also close the connection, but only once no write is in
         progress: closing under a running write could let it hit a reused descriptor.
         """
-        with self._cond:
+        with self._lock:
             self._broken = True
             self._pending.clear()
+            if self._work is not None:
+                self._work.notify_all()
             if close_conn:
-                if self._feeding:
-                    self._close_conn = True
+                if self._writing:
+                    self._close_conn = True  # the feeder closes it after its write
                 else:
                     self._conn.close()

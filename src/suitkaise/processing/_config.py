@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ("Gate", "ProcessConfig", "Timeouts")
 
@@ -34,7 +35,9 @@ class Gate:
 
 def _number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be a number of seconds or None, got {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"{what} must be a number of seconds or None, got {type(value).__name__}: {value!r}"
+        )
     number = float(value)
     if math.isnan(number) or number <= 0:
         raise ValueError(f"{what} must be more than zero seconds or None, got {value!r}")
@@ -100,6 +103,11 @@ class _Settings:
 
     def _settings(self) -> list[str]:
         return list(self._CHECKS)
+
+    def values(self) -> dict[str, Any]:
+        """The settings as a dict, to read only (``timeouts`` of a config is a
+        :class:`Timeouts`); cheaper than reading the settings one by one."""
+        return self._values
 
     def __dir__(self) -> list[str]:
         return self._settings()

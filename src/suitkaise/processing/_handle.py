@@ -5,22 +5,27 @@
     ParentHandle
       process.sentinel  --readable when the child is gone-----------+
       report pipe       --the one report (kind, state, value, error)-+--> pump() --> outcome
-      tell pipe         --tell() messages from the child-------------+        \\--> inbox
+      tell-in socket    --tell() messages from the child-------------+        \\--> inbox
+      tell-out socket   --tell() messages to the child (a Sender: never blocks)
       status RawArray   --run / section / deadline, read by the watchdog
 
 No background thread: whichever thread calls ``wait()``, ``result()`` or ``listen()``
 pumps (one at a time; the others wait on a condition and look at what the pumper
-found). Waiting on the sentinel together with the pipes means a child that dies
-without a word (SIGKILL, ``os._exit``, a segfault) is noticed at once. Reading the
-pipes while waiting means a child is never stuck writing a large report or a burst
-of ``tell()`` messages. The watchdog is part of the pump: with timeouts configured,
-the pump wakes every ``WATCHDOG_POLL`` seconds and kills a child that is more than
-``WATCHDOG_GRACE`` seconds past the deadline of its running section.
+found). A ``listen()`` that pumps takes the next message straight from the pipe when
+none is queued (without copying it into the inbox first); messages read by any other
+pumper are queued in the inbox, in order. Waiting on the sentinel together with the
+pipes means a child that dies without a word (SIGKILL, ``os._exit``, a segfault) is
+noticed at once. Reading the pipes while waiting means a child is never stuck writing
+a large report or a burst of ``tell()`` messages. The watchdog is part of the pump:
+with timeouts configured, the pump wakes every ``WATCHDOG_POLL`` seconds and kills a
+child that is more than ``WATCHDOG_GRACE`` seconds past the deadline of its running
+section.
 
 No orphans: the child watches a "lifeline" pipe whose write end only the parent
-holds (EOF: the parent is gone, exit at once; on Linux the kernel also sends SIGKILL
-when the parent dies), and ``atexit`` kills every child still running. Forked children
-close the parent's ends of every pipe, so one child never keeps another's lifeline open.
+holds (EOF: the parent is gone, the child dies at once; see ``_runner``), and
+``atexit`` kills every child still running. Forked children close the parent's ends of
+every pipe (multiprocessing's children through ``register_after_fork``, any other fork
+through ``os.register_at_fork``), so no other process keeps a lifeline open.
 """
 
 from __future__ import annotations
@@ -33,15 +38,27 @@ import sys
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import cerial
-from ._channel import Sender
+from ._channel import Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
-from ._lifecycle import LIFECYCLE, RUN_SECTIONS, reclaim
-from ._runner import DEADLINE, RUN, SECTION, STARTED, STATUS_SIZE, STOP, TIMEOUT, child_main
+from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
+from ._runner import (
+    DEADLINE,
+    RUN,
+    SECTION,
+    STARTED,
+    STATUS_SIZE,
+    STOP,
+    TIMEOUT,
+    arm_lifeline,
+    child_main,
+    give_lifeline,
+    prepare_fork,
+)
 
 __all__ = ("WATCHDOG_GRACE", "WATCHDOG_POLL", "ParentHandle", "end_children", "reap_ended")
 
@@ -54,33 +71,68 @@ WATCHDOG_POLL = 0.05
 class ParentHandle:
     """Starts one child for *proc* and tracks it until its outcome is known."""
 
-    def __init__(self, proc: Any, ctx: Any, payload: bytes, watch_deadlines: bool) -> None:
+    def __init__(self, proc: Any, ctx: Any, payload: Any, watch_deadlines: bool) -> None:
         self.proc = proc
         self.label = type(proc).__qualname__
         self.method = ctx.get_start_method()
         self.watch_deadlines = watch_deadlines
         self.status = ctx.RawArray("d", STATUS_SIZE)
+        # tell/listen: a socket pair per direction, used one way (large messages move
+        # about twice as fast as through a pipe; see _channel). The report and the
+        # lifeline are pipes (the lifeline's EOF signals the child: see _runner).
         report_r, report_w = ctx.Pipe(duplex=False)
-        tell_parent, tell_child = ctx.Pipe(duplex=True)
+        tell_in, child_out = ctx.Pipe(duplex=True)
+        child_in, tell_out = ctx.Pipe(duplex=True)
         lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
         self._report_conn: Connection | None = report_r
-        self._tell_conn: Connection | None = tell_parent
+        self._tell_in: Connection | None = tell_in
         self._lifeline: Connection | None = lifeline_w
-        for conn in (report_r, tell_parent, lifeline_w):
+        parents_ends = (report_r, tell_in, tell_out, lifeline_w)
+        childs_ends = (report_w, child_out, child_in, lifeline_r)
+        for conn in parents_ends:
             multiprocessing.util.register_after_fork(conn, Connection.close)
-        main_thread = threading.current_thread() is threading.main_thread()
-        die_with_parent = self.method == "forkserver" or main_thread
-        parent_pid = 0 if self.method == "forkserver" else os.getpid()
+        armed = arm_lifeline(lifeline_r)
+        if isinstance(payload, ForkPayload):
+            prepare_fork(payload, self.status, child_out, child_in)
+        # Everything that does not need the child's pid is made before the fork: after
+        # it, every page this process writes is copied first (copy-on-write), and under
+        # load the new child may wait for this thread to block before it runs at all.
+        self._tell_out: Connection | None = tell_out
+        self._sender: Sender | None = None  # made by the first tell()
+        self._report_rx = Receiver(report_r)
+        self._tell_rx = Receiver(tell_in)
+        self._waiter = Waiter([report_r, tell_in])  # and the sentinel, once there is one
+        # A plain lock: "with self._lock" is cheaper than "with self._cond"; the
+        # condition is made when a second thread first has to wait, and notify_all()
+        # is skipped while nobody waits. (This is every listen()'s path.)
+        self._lock = threading.Lock()
+        self._cond: threading.Condition | None = None
+        self._waiting = 0  # threads in self._cond.wait()
+        self._pumping = False
+        self._inbox: deque[bytes | bytearray | memoryview] = deque()
+        self._report: bytes | bytearray | memoryview | None = None
+        self._sentinel_ready = False
+        self._killed = False
+        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
+        #: True once the child has exited and its outcome is settled.
+        self.done = False
+        self.exitcode: int | None = None
+        self.value: Any = None
+        self.error: ProcessError | None = None
+        # Kept until the child has ended: freeing the objects of a fork payload right
+        # after the fork writes to every page they live on (see above); nobody waits
+        # on this process for that once the child is gone.
+        self._fork_payload = payload if isinstance(payload, ForkPayload) else None
         self.process = ctx.Process(
             target=child_main,
-            args=(payload, report_w, tell_child, lifeline_r, self.status, parent_pid, die_with_parent),
+            args=(payload, report_w, child_out, child_in, lifeline_r, armed, self.status),
             name=f"Skprocess:{self.label}",
             daemon=False,
         )
         try:
             self.process.start()
         except BaseException as exc:
-            for conn in (report_r, report_w, tell_parent, tell_child, lifeline_r, lifeline_w):
+            for conn in parents_ends + childs_ends:
                 conn.close()
             if isinstance(exc, (OSError, EOFError)):
                 hint = "" if self.method == "fork" else (
@@ -95,24 +147,13 @@ class ParentHandle:
             raise
         finally:
             del payload
-        for conn in (report_w, tell_child, lifeline_r):
-            conn.close()
         self.pid = self.process.pid
+        if armed:
+            give_lifeline(lifeline_r, self.pid)  # before our copy of it closes
+        for conn in childs_ends:
+            conn.close()
         self.sentinel = self.process.sentinel
-        self.sender = Sender(tell_parent, self.label)
-
-        self._cond = threading.Condition()
-        self._pumping = False
-        self._inbox: deque[bytes] = deque()
-        self._report: bytes | None = None
-        self._sentinel_ready = False
-        self._killed = False
-        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
-        #: True once the child has exited and its outcome is settled.
-        self.done = False
-        self.exitcode: int | None = None
-        self.value: Any = None
-        self.error: ProcessError | None = None
+        self._waiter.add(self.sentinel)
         _register(self)
 
     # ------------------------------------------------------------------ control
@@ -122,7 +163,7 @@ class ParentHandle:
             self.status[STOP] = 1.0
 
     def kill(self) -> None:
-        with self._cond:
+        with self._lock:
             if self.done or self._report is not None:
                 return
             self._killed = True
@@ -132,43 +173,84 @@ class ParentHandle:
             pass
 
     def tell(self, obj: Any) -> None:
-        if not self.done:
-            self.sender.send(obj)
+        sender = self._sender
+        if sender is None:
+            with self._lock:
+                if self._sender is None and self._tell_out is not None:
+                    self._sender = Sender(self._tell_out, self.label)
+                sender = self._sender
+        if sender is not None and not self.done:
+            sender.send(obj)
         else:
-            cerial.serialize(obj)  # same errors as a live tell, then nothing to deliver
+            encode(obj)  # same errors as a live tell, then nothing to deliver
 
     # ------------------------------------------------------------------ waiting
 
     def wait(self, timeout: float | None) -> bool:
-        finished = self._await(lambda: self.done, timeout)
+        finished = self._await(lambda: self.done, timeout) is True
         if finished and self._abnormal is not None:
             raise self._abnormal.with_traceback(None)
         return finished
 
     def listen(self, timeout: float | None) -> Any:
-        self._await(lambda: bool(self._inbox) or self._tell_conn is None or self.done, timeout)
-        with self._cond:
+        with self._lock:
             data = self._inbox.popleft() if self._inbox else None
-        return None if data is None else cerial.deserialize(data)
+            mine = (
+                data is None and not self._pumping and self._tell_in is not None and not self.done
+            )
+            if mine:
+                self._pumping = True
+        if mine:
+            # The usual case: pump ourselves, and the next message comes straight to us.
+            try:
+                started = time.monotonic()
+                taken = self._pump(timeout, take=True)
+                if taken is not None:
+                    # (Still pumping: nobody else reads into the buffer that holds it.)
+                    return decode(taken)
+            finally:
+                self._stop_pumping()
+            if timeout is not None:
+                timeout = max(timeout - (time.monotonic() - started), 0.0)
+        if data is None:
+            found = self._await(
+                lambda: bool(self._inbox) or self._tell_in is None or self.done, timeout, take=True
+            )
+            if isinstance(found, _Message):
+                return found.value
+            with self._lock:
+                data = self._inbox.popleft() if self._inbox else None
+        return None if data is None else decode(data)
 
     def settle_if_idle(self) -> None:
         """Take in the outcome of an ended child, unless another thread is on it."""
-        with self._cond:
+        with self._lock:
             if self._pumping or self.done:
                 return
             self._pumping = True
         try:
             self._pump(0)
         finally:
-            with self._cond:
-                self._pumping = False
-                self._cond.notify_all()
+            self._stop_pumping()
 
-    def _await(self, predicate: Any, timeout: float | None) -> bool:
+    def _stop_pumping(self) -> None:
+        with self._lock:
+            self._pumping = False
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake the threads waiting on the pumper (call it with the lock held)."""
+        if self._waiting:
+            self._cond.notify_all()  # type: ignore[union-attr]
+
+    def _await(self, predicate: Any, timeout: float | None, take: bool = False) -> Any:
+        """Pump (or wait for the thread that pumps) until *predicate* holds: True, or
+        False after *timeout*. With *take*, a message read while the inbox is empty is
+        not queued but returned, deserialized (it is the next one for this listener)."""
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
         pumped = False  # pump at least once, so that timeout=0 still sees what has arrived
         while True:
-            with self._cond:
+            with self._lock:
                 while True:
                     if predicate():
                         return True
@@ -178,52 +260,78 @@ class ParentHandle:
                     if not self._pumping:
                         self._pumping = True
                         break
-                    self._cond.wait(remaining)
+                    if self._cond is None:
+                        self._cond = threading.Condition(self._lock)
+                    self._waiting += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
             pumped = True
             try:
-                self._pump(remaining)
+                taken = self._pump(remaining, take)
+                if taken is not None:
+                    # (Still pumping: nobody else reads into the buffer that holds it.)
+                    return _Message(decode(taken))
             finally:
-                with self._cond:
-                    self._pumping = False
-                    self._cond.notify_all()
+                self._stop_pumping()
 
     # ------------------------------------------------------------------ pumping
 
-    def _pump(self, timeout: float | None) -> None:
-        """Wait up to *timeout* for anything from the child and take it in."""
+    def _pump(self, timeout: float | None, take: bool = False) -> Any:
+        """Wait up to *timeout* for anything from the child and take it in.
+
+        Returns the message taken for a listener (see :meth:`_await`), else None.
+        """
         if self.watch_deadlines:
             timeout = WATCHDOG_POLL if timeout is None else min(timeout, WATCHDOG_POLL)
-        waitables: list[Any] = [c for c in (self._report_conn, self._tell_conn) if c is not None]
-        if not self._sentinel_ready:
-            waitables.append(self.sentinel)
-        ready = wait(waitables, timeout)
-        if self.sentinel in ready:
+        if self._tell_in is not None and self._tell_rx.buffered:
+            timeout = 0  # a message is already here, though the pipe may be empty
+        ready = self._waiter.wait(timeout)
+        if not self._sentinel_ready and self.sentinel in ready:
             self._sentinel_ready = True
-        self._drain()
+            self._waiter.remove(self.sentinel)
+        taken = self._drain(ready, take)
         if self.watch_deadlines and not self._sentinel_ready:
             self._watchdog()
         if self._sentinel_ready:
             self._finish()
+        return taken
 
-    def _drain(self) -> None:
-        """Read every complete message waiting in the pipes (EOF closes a pipe)."""
+    def _drain(self, ready: list[Any] | None = None, take: bool = False) -> Any:
+        """Read every complete message waiting in the pipes (EOF closes a pipe); with
+        *take*, stop at a message that finds the inbox empty and return it.
+
+        *ready*: the pipes a wait just found readable; the others are known to be empty.
+        """
         conn = self._report_conn
         try:
-            while conn is not None and conn.poll(0):
-                self._report = conn.recv_bytes()
+            if conn is not None and (ready is None or conn in ready):
+                while self._report_rx.readable():
+                    self._report = self._report_rx.recv()
         except (EOFError, OSError):
+            self._waiter.remove(conn)
             conn.close()  # type: ignore[union-attr]
             self._report_conn = None
-        conn = self._tell_conn
+        conn = self._tell_in
+        rx = self._tell_rx
         try:
-            while conn is not None and conn.poll(0):
-                data = conn.recv_bytes()
-                with self._cond:
-                    self._inbox.append(data)
-                    self._cond.notify_all()
-        except (EOFError, OSError):
-            self.sender.close(close_conn=True)  # the sender owns the connection's closing
-            self._tell_conn = None
+            if conn is not None and (ready is None or conn in ready or rx.buffered):
+                known = ready is not None and conn in ready  # (no need to ask again)
+                while known or rx.readable():
+                    known = False
+                    if take and not self._inbox:
+                        return rx.recv(reuse=True)
+                    data = rx.recv()
+                    with self._lock:
+                        self._inbox.append(data)
+                        self._wake()
+        except (EOFError, OSError):  # the child has ended: nothing more to tell it either
+            self._waiter.remove(conn)
+            conn.close()  # type: ignore[union-attr]
+            self._tell_in = None
+            self._close_sender()
+        return None
 
     def _watchdog(self) -> None:
         deadline = self.status[DEADLINE]
@@ -236,7 +344,10 @@ class ParentHandle:
         short = name.strip("_")
         where = f"on run {run}" if name in RUN_SECTIONS else f"after run {run}"
         error = ProcessTimeoutError(
-            f"Timeout in {short} after {limit}s {where}", section=short, timeout=limit, current_run=run
+            f"Timeout in {short} after {limit}s {where}",
+            section=short,
+            timeout=limit,
+            current_run=run,
         )
         error.add_note(
             f"{self.label} (pid {self.pid}) did not stop {name} at its deadline and was "
@@ -251,6 +362,7 @@ class ParentHandle:
     def _finish(self) -> None:
         """The child is gone: settle the outcome and update the instance."""
         _unregister(self)
+        self._fork_payload = None
         self.process.join()
         self.exitcode = self.process.exitcode
         self.process.close()  # releases the sentinel and the fork pipes now, not at GC
@@ -263,11 +375,11 @@ class ParentHandle:
             self.error = self._abnormal
         self._report = None
         self._close()
-        with self._cond:
+        with self._lock:
             self.done = True
-            self._cond.notify_all()
+            self._wake()
 
-    def _load_report(self, data: bytes) -> None:
+    def _load_report(self, data: bytes | bytearray | memoryview) -> None:
         try:
             kind, state, value, error, tb = cerial.deserialize(data)
             if state is not None:
@@ -282,7 +394,8 @@ class ParentHandle:
             self.value = cerial.deserialize(value) if value is not None else None
         except Exception as exc:
             self.error = ProcessError(
-                f"the report of {self.label} could not be loaded in the parent: {type(exc).__name__}: {exc}",
+                f"the report of {self.label} could not be loaded in the parent: "
+                f"{type(exc).__name__}: {exc}",
                 original_error=exc,
                 current_run=int(self.status[RUN]),
             )
@@ -293,12 +406,16 @@ class ParentHandle:
         run = int(self.status[RUN])
         started = bool(self.status[STARTED])
         if not started and code == MISSING_MAIN_GUARD_EXIT:
-            return ProcessError(f"{self.label} could not start: {MISSING_MAIN_GUARD}", current_run=0)
+            return ProcessError(
+                f"{self.label} could not start: {MISSING_MAIN_GUARD}", current_run=0
+            )
         section = int(self.status[SECTION])
         if not started:
             where = "before it started"
         elif not run:
-            where = f"in {LIFECYCLE[section - 1]} before its first run" if section else "before its first run"
+            where = "before its first run"
+            if section:
+                where = f"in {LIFECYCLE[section - 1]} {where}"
         elif section:
             where = f"in {LIFECYCLE[section - 1]} on run {run}"
         else:
@@ -317,13 +434,24 @@ class ParentHandle:
             )
         return ProcessError(f"{who} {how}", current_run=run if started else 0)
 
+    def _close_sender(self) -> None:
+        with self._lock:
+            sender, self._sender = self._sender, None
+            conn, self._tell_out = self._tell_out, None
+        if sender is not None:
+            sender.close(close_conn=True)  # the sender owns its connection's closing
+        elif conn is not None:
+            conn.close()
+
     def _close(self) -> None:
-        self.sender.close(close_conn=True)
-        for conn in (self._report_conn, self._lifeline):
+        self._close_sender()
+        for conn in (self._report_conn, self._tell_in):
             if conn is not None:
+                self._waiter.remove(conn)
                 conn.close()
-        self._report_conn = self._lifeline = None
-        self._tell_conn = None
+        if self._lifeline is not None:
+            self._lifeline.close()
+        self._report_conn = self._lifeline = self._tell_in = None
 
     # ------------------------------------------------------------------ exit
 
@@ -348,6 +476,15 @@ class ParentHandle:
             self._lifeline = None
 
 
+class _Message:
+    """A message :meth:`ParentHandle._await` took for its listener."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 # ------------------------------------------------------------ the children of this process
 
 _live: set[ParentHandle] = set()
@@ -369,7 +506,7 @@ def reap_ended() -> None:
         handles = [h for h in _live if not h.done]
     if not handles:
         return
-    ended = set(wait([h.sentinel for h in handles], 0))
+    ended = set(Waiter([h.sentinel for h in handles]).wait(0))
     for handle in handles:
         if handle.sentinel in ended:
             handle.settle_if_idle()
@@ -396,9 +533,14 @@ def end_children() -> None:
 
 
 def _forget_parents_children() -> None:
-    # A forked child inherits the parent's table; those processes are not its own.
+    # A forked child inherits the parent's table; those processes are not its own, and
+    # it must not keep their lifelines open (multiprocessing's children close them too,
+    # but not a plain os.fork()).
     global _live_lock
     _live_lock = threading.Lock()
+    for handle in _live:
+        if handle._lifeline is not None:
+            handle._lifeline.close()
     _live.clear()
 
 

@@ -12,6 +12,11 @@ Instances travel with ``__reduce__`` -> :func:`rebuild_instance`. While the pare
 loads the final state its child sent back, :data:`reclaim` names the parent's own
 instance, and the rebuilt object *is* that instance: its attributes are replaced in
 place, so references to ``p`` (even from inside its own attributes) stay valid.
+
+Under the fork start method an instance travels as a :class:`ForkPayload` instead
+(:func:`fork_payload` in the parent, :func:`load_fork_payload` in the child): the same
+result as cerial's, with far less work in the new child, where every first touch of
+code and objects is slow (copy-on-write).
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import os
 import types
-import uuid
+import weakref
 from typing import Any
 
+from .. import cerial
 from ..timing import Sktimer
 from ._config import ProcessConfig
 
@@ -31,10 +38,15 @@ __all__ = (
     "LIFECYCLE",
     "RUN_SECTIONS",
     "BoundLifecycle",
+    "ForkPayload",
     "InitWrapper",
     "Internals",
     "LifecycleMethod",
+    "arriving",
+    "fork_payload",
     "internals",
+    "load_fork_payload",
+    "new_bare",
     "reclaim",
     "rebuild_instance",
     "wrap_class",
@@ -60,24 +72,51 @@ reclaim: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar
     "suitkaise_processing_reclaim", default=None
 )
 
+#: ``(cls, internals)`` while an instance of *cls* is rebuilt: ``Skprocess.__new__``
+#: takes these internals rather than making new ones that would be replaced at once.
+arriving: contextvars.ContextVar[tuple[type, Internals] | None] = contextvars.ContextVar(
+    "suitkaise_processing_arriving", default=None
+)
+
 
 class Internals:
     """What an instance needs besides the user's attributes.
 
     ``token`` identifies the instance across processes; ``config``, ``timers`` and
-    ``process_timer`` travel with it; ``handle`` (parent side) and ``child`` (child
-    side) are local to one process.
+    ``process_timer`` travel with it; ``handle`` (parent side), ``child`` (child
+    side) and ``bound`` (its bound ``sk`` methods) are local to one process.
     """
 
-    __slots__ = ("child", "config", "handle", "process_timer", "timers", "token")
+    __slots__ = ("bound", "child", "config", "handle", "process_timer", "timers", "token")
 
     def __init__(self, cls: type) -> None:
-        self.token = uuid.uuid4().hex
+        self.token = os.urandom(16).hex()
         self.config = ProcessConfig(cls.__qualname__)
         self.timers: dict[str, Sktimer] = {}
         self.process_timer = Sktimer()
         self.handle: Any = None
         self.child: Any = None
+        self.bound: dict[str, Any] = {}
+
+    @classmethod
+    def blank(cls, token: str) -> Internals:
+        """Internals whose fields :meth:`load` fills in (an instance being rebuilt)."""
+        inner = cls.__new__(cls)
+        inner.token = token
+        inner.handle = inner.child = None
+        inner.bound = {}
+        return inner
+
+    def fork_copy(self) -> Internals:
+        """What cerial would rebuild from :meth:`portable` in another process, made here:
+        new objects from what each one's pickling keeps (a closed config, timers with
+        their times and new locks)."""
+        inner = Internals.blank(self.token)
+        rebuild, args = self.config.__reduce__()
+        inner.config = rebuild(*args)
+        inner.timers = {name: _timer_copy(timer) for name, timer in self.timers.items()}
+        inner.process_timer = _timer_copy(self.process_timer)
+        return inner
 
     def timer(self, name: str) -> Sktimer:
         found = self.timers.get(name)
@@ -100,6 +139,12 @@ class Internals:
         self.process_timer = portable["process_timer"]
 
 
+def _timer_copy(timer: Sktimer) -> Sktimer:
+    copy = Sktimer.__new__(Sktimer)
+    copy.__setstate__(timer.__getstate__())
+    return copy
+
+
 def internals(obj: Any) -> Internals:
     """The :class:`Internals` of an ``Skprocess`` instance."""
     return obj.__dict__[INTERNALS]  # type: ignore[no-any-return]
@@ -110,7 +155,113 @@ def rebuild_instance(cls: type, token: str) -> Any:
     target = reclaim.get()
     if target is not None and target[0] == token and type(target[1]) is cls:
         return target[1]
-    return cls.__new__(cls)
+    return new_bare(cls, Internals.blank(token))
+
+
+def new_bare(cls: type, inner: Internals) -> Any:
+    """``cls.__new__(cls)`` (a user's own ``__new__`` still runs) with *inner* as the
+    new instance's internals; no ``__init__``."""
+    mark = arriving.set((cls, inner))
+    try:
+        return cls.__new__(cls)  # type: ignore[call-overload]
+    finally:
+        arriving.reset(mark)
+
+
+# ------------------------------------------------------------ the fork start method
+
+#: Types whose values a forked child may take from the parent's memory as they are:
+#: immutable, so the copy the fork makes is exactly what cerial would rebuild.
+_ATOMS = frozenset({type(None), bool, int, float, complex, str, bytes})
+#: Classes cerial has serialized (by value, where they need it) in this process, by
+#: id() (a metaclass may make its classes unhashable).
+_sendable: dict[int, weakref.ref[type]] = {}
+
+
+def _check_sendable(cls: type) -> None:
+    """Serialize *cls* once, for the error it may raise; later calls cost a lookup."""
+    key = id(cls)
+    known = _sendable.get(key)
+    if known is not None and known() is cls:
+        return
+    cerial.serialize(cls)
+
+    def forget(ref: weakref.ref[type]) -> None:
+        if _sendable.get(key) is ref:
+            del _sendable[key]
+
+    _sendable[key] = weakref.ref(cls, forget)
+
+
+class ForkPayload:
+    """An instance ready to be forked into its child.
+
+    A forked child starts with a copy of the parent's memory, so it already holds the
+    class itself (cerial sends a class defined in ``__main__`` by value, but a process
+    that has the original gets the original back: the one the fork copied) and the
+    internals (:meth:`Internals.fork_copy`, fresh copies as cerial would make). Only the
+    user's attributes go through cerial, in :attr:`data` -- and not even they when all
+    of them are plain immutable values (:attr:`attributes`).
+
+    When making an instance runs no code of the user's (no ``__new__`` but
+    ``Skprocess.__new__`` in the class's MRO), the new instance is made here, before
+    the fork, as :attr:`instance`: the child only adds what :attr:`data` holds.
+    """
+
+    __slots__ = ("attributes", "cls", "data", "instance", "internals", "lifecycle")
+
+    def __init__(self, cls: type, inner: Internals, attributes: dict[str, Any] | None,
+                 data: bytes | None, plain_new: bool) -> None:
+        self.cls = cls
+        self.internals = inner
+        self.attributes = attributes
+        self.data = data
+        self.lifecycle: Any = None  # see _runner.prepare_fork
+        self.instance: Any = None
+        if plain_new:  # (what Skprocess.__new__ and new_bare would do, done here)
+            self.instance = object.__new__(cls)
+            self.instance.__dict__[INTERNALS] = inner
+            if attributes is not None:
+                self.instance.__dict__.update(attributes)
+
+
+def fork_payload(obj: Any, plain_new: bool) -> ForkPayload:
+    """*obj* ready for :func:`load_fork_payload` in a forked child; *plain_new*: its
+    class makes instances with ``Skprocess.__new__`` alone.
+
+    Raises cerial's ``SerializationError`` exactly where ``cerial.serialize(obj)`` does,
+    so that ``start()`` fails the same way under every start method.
+    """
+    cls = type(obj)
+    attributes = dict(obj.__dict__)
+    inner = attributes.pop(INTERNALS)
+    try:
+        _check_sendable(cls)  # once per class: what a by-value class carries rarely changes
+        if not all(type(value) in _ATOMS for value in attributes.values()):
+            data = cerial.serialize(attributes)
+            return ForkPayload(cls, inner.fork_copy(), None, data, plain_new)
+    except cerial.SerializationError:
+        cerial.serialize(obj)  # the error as the other start methods raise it (naming obj)
+        raise
+    return ForkPayload(cls, inner.fork_copy(), attributes, None, plain_new)
+
+
+def load_fork_payload(payload: ForkPayload) -> Any:
+    """The instance in *payload*, in the forked child."""
+    obj = payload.instance
+    if obj is None:
+        obj = new_bare(payload.cls, payload.internals)
+        if payload.attributes is not None:
+            obj.__dict__.update(payload.attributes)
+    if payload.data is not None:
+        # A reference to the instance inside its own attributes is the instance itself.
+        mark = reclaim.set((payload.internals.token, obj))
+        try:
+            attributes = cerial.deserialize(payload.data)
+        finally:
+            reclaim.reset(mark)
+        obj.__dict__.update(attributes)
+    return obj
 
 
 class LifecycleMethod:

@@ -8,6 +8,7 @@ itself runs in the child, in :mod:`._runner`.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -18,9 +19,40 @@ from ._config import ProcessConfig
 from ._context import MISSING_MAIN_GUARD_EXIT, bootstrapping, get_context
 from ._errors import ResultTimeoutError
 from ._handle import ParentHandle, reap_ended
-from ._lifecycle import INTERNALS, Internals, internals, rebuild_instance, wrap_class
+from ._lifecycle import (
+    INTERNALS,
+    Internals,
+    arriving,
+    fork_payload,
+    internals,
+    rebuild_instance,
+    wrap_class,
+)
 
 __all__ = ("Skprocess",)
+
+
+class _BoundOnce:
+    """An ``sk`` method that each instance binds once.
+
+    Binding an ``SkFunction`` builds a new bound copy on every attribute access; a
+    loop of ``p.listen()`` would pay for that on every message. The bound copy is
+    kept in the instance's internals (never sent anywhere) instead.
+    """
+
+    def __init__(self, function: Any) -> None:
+        functools.update_wrapper(self, function)  # type: ignore[arg-type]
+        self.function = function
+        self.name = function.__name__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self.function.__get__(None, owner)
+        bound = internals(obj).bound
+        method = bound.get(self.name)
+        if method is None:
+            method = bound[self.name] = self.function.__get__(obj, owner)
+        return method
 
 
 def _result_timeout(self: Skprocess, seconds: float | None) -> Any:
@@ -70,7 +102,9 @@ class Skprocess:
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Skprocess:
         self = super().__new__(cls)
-        self.__dict__[INTERNALS] = Internals(cls)
+        given = arriving.get()  # set while an instance is rebuilt (see _lifecycle.new_bare)
+        inner = given[1] if given is not None and given[0] is cls else Internals(cls)
+        self.__dict__[INTERNALS] = inner
         return self
 
     def __init__(self) -> None:
@@ -132,7 +166,8 @@ class Skprocess:
             raise RuntimeError(f"{cls.__qualname__}.start() was called inside its own process")
         if own.handle is not None:
             raise RuntimeError(
-                f"this {cls.__qualname__} was already started; create a new instance to run it again"
+                f"this {cls.__qualname__} was already started; "
+                "create a new instance to run it again"
             )
         if not callable(getattr(cls, "__run__", None)):
             raise TypeError(
@@ -144,19 +179,24 @@ class Skprocess:
             # unguarded. Leave at once and quietly (os._exit: forkserver children turn
             # SystemExit into status 1); the parent explains (see _handle._death_error).
             os._exit(MISSING_MAIN_GUARD_EXIT)
+        ctx = get_context()
         try:
-            payload = cerial.serialize(self)
+            if ctx.get_start_method() == "fork":
+                payload: Any = fork_payload(self, _plain_new(cls))
+            else:
+                payload = cerial.serialize(self)
         except cerial.SerializationError as exc:
             exc.add_note(f"while sending {cls.__qualname__} to its new process in start()")
             raise
         reap_ended()
-        own.handle = ParentHandle(self, get_context(), payload, own.config.timeouts.any())
+        own.handle = ParentHandle(self, ctx, payload, own.config.timeouts.any())
 
     def run(self) -> Any:
         """Start the process, wait for it to finish and return its result (see ``result()``)."""
         self.start()
         return self.result()
 
+    @_BoundOnce
     @sk(supported=("asynced",))
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the process has finished; ``False`` if *timeout* seconds passed first.
@@ -190,12 +230,15 @@ class Skprocess:
         From the parent it goes to the process, from inside the process to the parent;
         the other side receives it with ``listen()``.
         """
-        own = internals(self)
+        own = self.__dict__[INTERNALS]  # (inlined internals(): tell and listen are hot)
         if own.child is not None:
             own.child.tell(data)
+        elif own.handle is not None:
+            own.handle.tell(data)
         else:
-            self._handle("tell").tell(data)
+            self._handle("tell")  # raises: not started
 
+    @_BoundOnce
     @sk(supported=("background", "asynced"))
     def listen(self, timeout: float | None = None) -> Any:
         """Block until the other side ``tell()``\\ s something and return it.
@@ -203,12 +246,15 @@ class Skprocess:
         Returns ``None`` if *timeout* seconds pass first, or (in the parent) once the
         process has ended and every message it sent has been received.
         """
-        limit = _check_timeout(timeout, "listen")
-        own = internals(self)
+        limit = None if timeout is None else _check_timeout(timeout, "listen")
+        own = self.__dict__[INTERNALS]
         if own.child is not None:
             return own.child.listen(limit)
-        return self._handle("listen").listen(limit)
+        if own.handle is not None:
+            return own.handle.listen(limit)
+        return self._handle("listen")  # raises: not started
 
+    @_BoundOnce
     @sk(supported=("timeout", "background", "asynced"), timeout=_result_timeout)
     def result(self) -> Any:
         """Wait for the process and return what ``__result__`` returned.
@@ -235,8 +281,20 @@ class Skprocess:
         if own.child is not None:
             raise RuntimeError(f"{method}() cannot be called from inside the process itself")
         if own.handle is None:
-            raise RuntimeError(f"{type(self).__qualname__}.{method}(): the process has not been started")
+            raise RuntimeError(
+                f"{type(self).__qualname__}.{method}(): the process has not been started"
+            )
         return own.handle  # type: ignore[no-any-return]
+
+
+def _plain_new(cls: type) -> bool:
+    """True when making an instance of *cls* runs no ``__new__`` but ``Skprocess``'s."""
+    own = Skprocess.__dict__["__new__"]
+    for klass in cls.__mro__[:-1]:  # (all but object)
+        found = klass.__dict__.get("__new__")
+        if found is not None and found is not own:
+            return False
+    return True
 
 
 def _check_timeout(timeout: object, method: str) -> float | None:

@@ -4,11 +4,17 @@
 
     parent                                         child (child_main)
     ------                                         ------------------
-    payload bytes (cerial) ----- Process args ---> deserialize the instance
+    payload (cerial; fork: ForkPayload) - args --> load the instance
     status RawArray  <====== shared memory ======> stop flag in; run/section/deadline out
-    tell/listen duplex pipe <--------------------> tell()/listen() (user data only)
+    tell socket (write) -------------------------> listen()  } user data only
+    listen socket (read) <------------------------ tell()    }
     report pipe (read) <-------------------------- one report: kind, state, value, error
-    lifeline pipe (write end, never written) ----> EOF => the parent is gone => os._exit
+    lifeline pipe (write end, never written) ----> EOF => the parent is gone => we die
+
+Nothing that can be left for later runs before the first ``__run__``: in a newly
+forked child every object made or touched costs a page copy. The Sender and Receiver
+of tell/listen are made on first use, lifecycle methods are looked up when first
+called, and the lifeline needs one ``fcntl`` call (on Linux).
 
 Lifecycle (one run = __prerun__, __run__, __postrun__)::
 
@@ -27,6 +33,17 @@ blocking waits. A section that still overruns (the signal cannot reach code that
 the GIL in C, or the platform has no SIGALRM) is caught when it returns, and the
 parent kills a child that stays past its deadline plus a grace period (the deadline is
 published in the status array).
+
+No orphans: the child dies as soon as the parent's end of the lifeline closes, which
+the kernel does when the parent dies in any way. On Linux the kernel also does the
+killing, with no thread of ours, even while user code holds the GIL: the parent arms
+the child's end of the lifeline (``O_ASYNC``, ``F_SETSIG`` = ``SIGKILL``, and once the
+child exists ``F_SETOWN`` = the child), so that its EOF sends the child SIGKILL. The
+child only checks that it owns its lifeline; if the parent has not got that far (or
+died first), the child takes it and looks for EOF itself. Elsewhere a daemon thread
+blocks on the lifeline and calls ``os._exit`` at EOF. No other process keeps a copy of
+the lifeline's write end open: forked children close every one they inherit (see
+``_handle``), and the pipes are closed on exec.
 """
 
 from __future__ import annotations
@@ -34,6 +51,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import select
 import signal
 import sys
 import threading
@@ -44,10 +62,20 @@ from typing import Any
 
 from .. import cerial
 from ._autoreconnect import reconnect_hook
-from ._channel import Sender
+from ._channel import Receiver, Sender, decode
 from ._context import mark_fork_safe
 from ._errors import SECTION_ERRORS, ProcessError, ProcessTimeoutError
-from ._lifecycle import INTERNALS, LIFECYCLE, RUN_SECTIONS, BoundLifecycle, internals, reclaim
+from ._lifecycle import (
+    INTERNALS,
+    LIFECYCLE,
+    RUN_SECTIONS,
+    BoundLifecycle,
+    ForkPayload,
+    LifecycleMethod,
+    internals,
+    load_fork_payload,
+    reclaim,
+)
 
 __all__ = (
     "DEADLINE",
@@ -59,8 +87,33 @@ __all__ = (
     "STOP",
     "TIMEOUT",
     "ChildSide",
+    "arm_lifeline",
     "child_main",
+    "give_lifeline",
+    "prepare_fork",
 )
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+_signal: Any = sys.modules.get("_signal")  # the C module under signal (see _ignore_sigint)
+
+
+def _ignore_sigint() -> None:
+    """Ignore Ctrl-C: it is for the parent, which ends us.
+
+    Through the C module when there is one: ``signal.signal`` turns the old handler
+    into an enum (raising and catching a ValueError when it is a function), which
+    costs ~0.1 ms in a newly forked child, where all that code is still cold.
+    """
+    if _signal is not None:
+        _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 # Slots of the shared status array (doubles).
 STOP = 0  # parent or child -> child: 1.0 once a stop was asked for
@@ -75,7 +128,8 @@ STATUS_SIZE = 6
 EXIT_ORPHANED = 78
 
 _SHORT = {name: name.strip("_") for name in LIFECYCLE}
-_PR_SET_PDEATHSIG = 1
+_NO_LIMITS: dict[str, float | None] = dict.fromkeys(LIFECYCLE)  # (shared: never changed)
+_SECTION_NUMBER = {name: number for number, name in enumerate(LIFECYCLE, 1)}
 
 
 class _SectionTimeout(BaseException):
@@ -96,7 +150,9 @@ class _Alarm:
 
     def __init__(self) -> None:
         self.armed = False
-        self.usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        self.usable = (
+            hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        )
         if self.usable:
             signal.signal(signal.SIGALRM, self._fire)
 
@@ -119,24 +175,39 @@ class _Alarm:
 class ChildSide:
     """``tell``/``listen``/``stop`` as seen from inside the running process."""
 
-    def __init__(self, conn: Connection, status: Any, label: str) -> None:
-        self.conn = conn
+    def __init__(self, out: Connection, inbox: Connection, status: Any, label: str) -> None:
+        # Sender and Receiver are made by the first tell() and listen(), not before
+        # the first __run__ begins (see the module docstring).
+        self.out = out
+        self.inbox = inbox
         self.status = status
-        self.sender = Sender(conn, label)
+        self.label = label
+        self.sender: Sender | None = None
+        self.receiver: Receiver | None = None
+        self._send_lock = threading.Lock()  # (not the other: a listen() holds it while waiting)
         self._recv_lock = threading.Lock()
 
     def tell(self, obj: Any) -> None:
-        self.sender.send(obj)
+        sender = self.sender
+        if sender is None:
+            with self._send_lock:  # two first tells at once make one sender
+                if self.sender is None:
+                    self.sender = Sender(self.out, self.label)
+                sender = self.sender
+        sender.send(obj)
 
     def listen(self, timeout: float | None) -> Any:
         with self._recv_lock:
+            receiver = self.receiver
+            if receiver is None:
+                receiver = self.receiver = Receiver(self.inbox)
             try:
-                if not self.conn.poll(timeout):
+                if timeout is not None and not receiver.readable(timeout):
                     return None
-                data = self.conn.recv_bytes()
+                data = receiver.recv(reuse=True)
             except (EOFError, OSError):
                 return None
-        return cerial.deserialize(data)
+            return decode(data)  # (under the lock: the next recv reuses its buffer)
 
     def stop(self) -> None:
         self.status[STOP] = 1.0
@@ -160,36 +231,64 @@ def _child_traceback(exc: BaseException) -> str:
 class Lifecycle:
     """Runs one process's lifecycle in the child and returns its report."""
 
-    def __init__(self, proc: Any, child: ChildSide) -> None:
+    def __init__(self, proc: Any, child: Any) -> None:
         self.proc = proc
+        self.child = child
         self.inner = internals(proc)
         self.config = self.inner.config
         self.status = child.status
-        self.methods = {name: _plain_callable(proc, name) for name in LIFECYCLE}
-        self.limits = {name: getattr(self.config.timeouts, _SHORT[name]) for name in LIFECYCLE}
-        self.alarm = _Alarm() if self.config.timeouts.any() else None
+        # Little is done here, all of it cheap: in a newly forked child every object
+        # made or touched costs a page copy, and this runs before the first __run__
+        # (under fork, it runs in the parent: see prepare_fork).
+        self._methods: dict[str, Any] = {}
+        # The config is closed in the child (it only changes in __init__): read it once.
+        settings = self.config.values()
+        self.runs, self.join_in = settings["runs"], settings["join_in"]
+        self.lives = settings["lives"]
+        limits = settings["timeouts"].values()
+        self.limits = _NO_LIMITS
+        for limit in limits.values():
+            if limit is not None:
+                self.limits = {name: limits[_SHORT[name]] for name in LIFECYCLE}
+                break
+        self._alarm: _Alarm | None = None  # made by the first section with a time limit
         self.run_number = 0
         self.reconnect = reconnect_hook(proc)  # None unless the class has @autoreconnect
+
+    @property
+    def alarm(self) -> _Alarm:
+        """The SIGALRM timer (installs its handler: made in the child, when first needed)."""
+        if self._alarm is None:
+            self._alarm = _Alarm()
+        return self._alarm
+
+    def method(self, name: str) -> Any:
+        """The callable for lifecycle method *name*, or None (looked up once)."""
+        methods = self._methods
+        if name in methods:
+            return methods[name]
+        found = methods[name] = _plain_callable(self.proc, name)
+        return found
 
     # A section: call it under its time limit, time it, and wrap what it raises. Its
     # time goes to its timer at once, or (record=False, the sections of a run) by the
     # caller once the whole run has succeeded.
     def _call(self, name: str, *args: Any, record: bool = True) -> tuple[Any, float]:
-        fn = self.methods[name]
+        fn = self.method(name)
         limit = self.limits[name]
         status = self.status
-        status[SECTION] = LIFECYCLE.index(name) + 1
+        status[SECTION] = _SECTION_NUMBER[name]
         if limit is not None:
             status[TIMEOUT] = limit
             status[DEADLINE] = time.monotonic() + limit
-            self.alarm.arm(limit)  # type: ignore[union-attr]
+            self.alarm.arm(limit)
         start = time.perf_counter()
         try:
             try:
-                value = fn(*args)  # type: ignore[misc]
+                value = fn(*args)
             finally:
                 if limit is not None:
-                    self.alarm.disarm()  # type: ignore[union-attr]
+                    self.alarm.disarm()
         except _SectionTimeout:
             raise _Failure(self._timeout(name, limit), None) from None
         except BaseException as exc:
@@ -215,15 +314,16 @@ class Lifecycle:
     def _failure(self, name: str, exc: BaseException, detail: str = "") -> _Failure:
         cls = SECTION_ERRORS[name]
         message = f"Error in {name} {_where(name, self.run_number)}{detail}"
-        return _Failure(cls(message, original_error=exc, current_run=self.run_number), _child_traceback(exc))
+        error = cls(message, original_error=exc, current_run=self.run_number)
+        return _Failure(error, _child_traceback(exc))
 
     def _stopping(self, completed: int, started: float) -> bool:
         if self.status[STOP]:
             return True
-        runs = self.config.runs
+        runs = self.runs
         if runs is not None and completed >= runs:
             return True
-        join_in = self.config.join_in
+        join_in = self.join_in
         return join_in is not None and time.monotonic() - started >= join_in
 
     def _snapshot(self) -> bytes:
@@ -251,7 +351,7 @@ class Lifecycle:
     def run(self) -> tuple[str, bytes | None, ProcessError | None, str | None]:
         """Run everything; return ``(kind, value bytes, error, child traceback)``."""
         failure = self._runs()
-        if self.methods["__onfinish__"] is not None:
+        if self.method("__onfinish__") is not None:
             try:
                 self._call("__onfinish__")
             except _Failure as f:
@@ -267,11 +367,13 @@ class Lifecycle:
         return self._handle_error(failure)
 
     def _runs(self) -> _Failure | None:
-        lives = self.config.lives
+        lives = self.lives
         snapshot = self._snapshot() if lives > 1 else None
         completed = 0
         started = time.monotonic()
-        prerun, postrun = self.methods["__prerun__"], self.methods["__postrun__"]
+        prerun, postrun = self.method("__prerun__"), self.method("__postrun__")
+        inner = self.inner
+        run_timer = None  # (made after the first run; a retry keeps the same timer objects)
         reconnect = self.reconnect is not None  # @autoreconnect: before run 1, after a restore
         while not self._stopping(completed, started):
             self.run_number = completed + 1
@@ -290,10 +392,11 @@ class Lifecycle:
                 self._restore(snapshot)  # type: ignore[arg-type]
                 reconnect = self.reconnect is not None  # the snapshot holds placeholders
                 continue
-            inner = self.inner
             if pre is not None:
                 inner.timer("__prerun__").add_time(pre)
-            inner.timer("__run__").add_time(run)
+            if run_timer is None:
+                run_timer = inner.timer("__run__")
+            run_timer.add_time(run)
             if post is not None:
                 inner.timer("__postrun__").add_time(post)
             inner.process_timer.add_time((pre or 0.0) + run + (post or 0.0))
@@ -309,16 +412,19 @@ class Lifecycle:
             raise self._failure("__prerun__", exc, f": @autoreconnect failed: {exc}") from None
 
     def _result(self) -> bytes | None:
-        if self.methods["__result__"] is None:
+        if self.method("__result__") is None:
             return None
         value, _ = self._call("__result__")
         try:
             return cerial.serialize(value)
         except Exception as exc:
-            raise self._failure("__result__", exc, ": its return value could not be serialized") from None
+            detail = ": its return value could not be serialized"
+            raise self._failure("__result__", exc, detail) from None
 
-    def _handle_error(self, failure: _Failure) -> tuple[str, bytes | None, ProcessError | None, str | None]:
-        handler = self.methods["__error__"]
+    def _handle_error(
+        self, failure: _Failure
+    ) -> tuple[str, bytes | None, ProcessError | None, str | None]:
+        handler = self.method("__error__")
         if handler is None:
             return "error", None, failure.error, failure.tb
         args = (failure.error,) if _takes_argument(handler) else ()
@@ -326,16 +432,23 @@ class Lifecycle:
             value, _ = self._call("__error__", *args)
             return "handled", cerial.serialize(value), failure.error, failure.tb
         except _Failure as f:
-            f.error.add_note(f"__error__ was handling: {type(failure.error).__name__}: {failure.error}")
+            handled = f"{type(failure.error).__name__}: {failure.error}"
+            f.error.add_note(f"__error__ was handling: {handled}")
             return "error", None, f.error, f.tb
         except Exception as exc:
-            f = self._failure("__error__", exc, ": its return value could not be serialized")
-            return "error", None, f.error, f.tb
+            failed = self._failure("__error__", exc, ": its return value could not be serialized")
+            return "error", None, failed.error, failed.tb
 
 
 def _plain_callable(proc: Any, name: str) -> Any:
     """The method to call for *name*, or None; a lifecycle method loses its wrapper so
     that the child's traceback starts in the user's own code."""
+    if name not in proc.__dict__:  # the usual case: straight from the class, no binding
+        found = getattr(type(proc), name, None)
+        if isinstance(found, LifecycleMethod):
+            return functools.partial(found.func, proc)
+        if found is None:
+            return None
     method = getattr(proc, name, None)
     if isinstance(method, BoundLifecycle):
         return functools.partial(method.__func__, proc)
@@ -347,13 +460,58 @@ def _takes_argument(fn: Any) -> bool:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
+    return any(p.kind in positional for p in params)
 
 
 # -------------------------------------------------------------------------- the child
 
 
-def _watch_lifeline(lifeline: Connection) -> None:
+#: This process's end of its lifeline (kept open for as long as the process lives).
+_lifeline: Connection | None = None
+
+
+def arm_lifeline(lifeline: Connection) -> bool:
+    """Parent, before the start: have EOF on *lifeline* (the child's end, a pipe) send
+    SIGKILL to the pipe end's owner. False where the kernel cannot (not Linux).
+
+    ``O_ASYNC`` signals the owner of a pipe end when its last writer closes (and on data,
+    which never comes: nobody writes to a lifeline); ``F_SETSIG`` makes that signal
+    SIGKILL. These settings belong to the open pipe end, which the child shares (fork,
+    inherited descriptor, or one passed over a socket).
+    """
+    if fcntl is None or not hasattr(fcntl, "F_SETSIG") or not hasattr(os, "O_ASYNC"):
+        return False
+    fd = lifeline.fileno()
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGKILL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except OSError:
+        return False
+    return True
+
+
+def give_lifeline(lifeline: Connection, pid: int) -> None:
+    """Parent, once the child *pid* exists: make it the owner of the armed *lifeline*."""
+    try:
+        fcntl.fcntl(lifeline.fileno(), fcntl.F_SETOWN, pid)
+    except OSError:
+        pass  # the child sees that it does not own its lifeline, and takes it
+
+
+def _hold_lifeline(lifeline: Connection, armed: bool) -> None:
+    """Die as soon as the write end of *lifeline*, which only the parent holds, closes."""
+    global _lifeline
+    _lifeline = lifeline
+    if armed:  # (by arm_lifeline in the parent)
+        fd, pid = lifeline.fileno(), os.getpid()
+        if fcntl.fcntl(fd, fcntl.F_GETOWN) != pid:  # the parent has not got to it (yet)
+            fcntl.fcntl(fd, fcntl.F_SETOWN, pid)
+            if select.select([fd], [], [], 0)[0]:  # the parent died before we owned it: EOF
+                os._exit(EXIT_ORPHANED)
+        return
+
     def watch() -> None:
         try:
             lifeline.recv_bytes()  # the parent never writes: this returns at EOF only
@@ -364,20 +522,40 @@ def _watch_lifeline(lifeline: Connection) -> None:
     mark_fork_safe(threading.Thread(target=watch, name="suitkaise-lifeline", daemon=True)).start()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Linux: ask the kernel for SIGKILL when the parent dies, even if we hold the GIL."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+def _ready_lifecycle(proc: Any, child: ChildSide) -> Lifecycle:
+    internals(proc).child = child
+    return Lifecycle(proc, child)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            return
-    except (OSError, AttributeError):
+
+def prepare_fork(payload: ForkPayload, status: Any, tell: Connection, listen: Connection) -> None:
+    """Fork start method, in the parent before the fork: make what the child needs
+    before its first ``__run__`` (its ChildSide and Lifecycle, with the run's methods
+    looked up) when the instance is already made and nothing is left to deserialize.
+
+    The child gets copies of these objects with the fork: it only has to call
+    ``run()``, rather than make them in a new process, where making or touching an
+    object costs a page copy. (Nothing here installs a handler or starts anything:
+    the alarm of timed sections is made in the child.)
+    """
+    proc = payload.instance
+    if proc is None or payload.data is not None:
         return
-    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(EXIT_ORPHANED)
+    lifecycle = _ready_lifecycle(proc, ChildSide(tell, listen, status, type(proc).__qualname__))
+    for name in RUN_SECTIONS:
+        if _plain_lookup(proc, name):
+            lifecycle.method(name)
+    payload.lifecycle = lifecycle
+
+
+def _plain_lookup(proc: Any, name: str) -> bool:
+    """True if looking up lifecycle method *name* runs none of the user's code (it is a
+    wrapped method of the class, or missing), so that it may be done in the parent."""
+    if name in proc.__dict__:
+        return False
+    for klass in type(proc).__mro__:
+        if name in klass.__dict__:
+            return isinstance(klass.__dict__[name], LifecycleMethod)
+    return True
 
 
 def _encode_report(kind: str, state: bytes | None, value: bytes | None,
@@ -394,36 +572,44 @@ def _encode_report(kind: str, state: bytes | None, value: bytes | None,
 
 
 def child_main(
-    payload: bytes,
+    payload: bytes | ForkPayload,
     report: Connection,
     tell: Connection,
+    listen: Connection,
     lifeline: Connection,
+    armed: bool,
     status: Any,
-    parent_pid: int,
-    die_with_parent: bool,
 ) -> None:
     """The target of every process's child: run the instance in *payload*, report once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it ends us
-    _watch_lifeline(lifeline)
-    if die_with_parent:
-        _die_with_parent(parent_pid)
+    _ignore_sigint()
+    _hold_lifeline(lifeline, armed)
     status[STARTED] = 1.0
     child = None
+    lifecycle = None
     try:
         try:
-            proc = cerial.deserialize(payload)
+            if isinstance(payload, ForkPayload):
+                lifecycle = payload.lifecycle
+                proc = load_fork_payload(payload)
+            else:
+                proc = cerial.deserialize(payload)
         except BaseException as exc:
-            error = ProcessError(
-                f"the process could not be loaded in its child process: {type(exc).__name__}: {exc}",
+            load_error = ProcessError(
+                "the process could not be loaded in its child process: "
+                f"{type(exc).__name__}: {exc}",
                 original_error=exc,
                 current_run=0,
             )
-            report.send_bytes(_encode_report("error", None, None, error, _child_traceback(exc)))
+            trace = _child_traceback(exc)
+            report.send_bytes(_encode_report("error", None, None, load_error, trace))
             return
-        child = ChildSide(tell, status, type(proc).__qualname__)
-        internals(proc).child = child
-        kind, value, error, tb = Lifecycle(proc, child).run()
-        child.sender.flush()
+        if lifecycle is None:
+            child_side = ChildSide(tell, listen, status, type(proc).__qualname__)
+            lifecycle = _ready_lifecycle(proc, child_side)
+        child = lifecycle.child
+        kind, value, error, tb = lifecycle.run()
+        if child.sender is not None:
+            child.sender.flush()
         try:
             state: bytes | None = cerial.serialize(proc)
         except Exception as exc:
