@@ -28,7 +28,6 @@ import struct
 import sys
 import threading
 import time
-import traceback
 from collections import OrderedDict
 from typing import Any
 
@@ -67,6 +66,8 @@ class _LifecycleFailure(Exception):
 
 
 def _format(exc: BaseException) -> str:
+    import traceback  # only on errors: a worker starts faster without it
+
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next  # start the traceback in the user's code
