@@ -96,6 +96,10 @@ class _Slot:
 class Dispatcher(Backend):
     """Schedules jobs onto worker processes; see the module docstring."""
 
+    #: How the workers start (``"fork"``, ``"forkserver"`` or ``"spawn"``): decides
+    #: which thread starts them. A subclass sets it before calling ``__init__``.
+    start_method = "fork"
+
     def __init__(
         self,
         workers: int,
@@ -130,28 +134,33 @@ class Dispatcher(Backend):
         self._selector.register(self._wake_r, selectors.EVENT_READ, (_WAKE, None))
         self._woken = False
         self._want_write = False  # some slot has bytes waiting for its socket
+        # A forked worker is ready within a millisecond: it gets work at once. A spawned
+        # one takes tens of milliseconds, and the first ready gets the first chunk.
+        self._before_ready = self.start_method == "fork"
         self._thread = threading.Thread(target=self._run, name=f"{label}-dispatcher", daemon=True)
         # The thread holds no lock a forked child could need (children never use the pool).
         mark_fork_safe(self._thread)
-        if threading.current_thread() is threading.main_thread():
-            # Like multiprocessing.Pool: start the workers now, so the first task never
-            # waits behind the start of another worker. (Only from the main thread: a
-            # worker's kernel death signal is tied to the thread that started it, and the
-            # main thread lives as long as the process; otherwise the dispatcher thread,
-            # which lives as long as the pool, starts them.)
+        if self.start_method == "fork" and threading.current_thread() is threading.main_thread():
+            # Like multiprocessing.Pool: fork every worker now, from the main thread: a
+            # worker's kernel death signal is tied to the thread that started it (the main
+            # thread lives as long as the process), and the fork happens where the user
+            # made the pool, not later, when other threads may hold locks.
             self._start_now()
+        # Otherwise the dispatcher thread (which lives as long as the pool) starts every
+        # worker. A spawn or forkserver worker inherits no lock (fork+exec, or a fork of
+        # the fork server), and each gets work as soon as it exists, while the next ones
+        # start: the first task does not wait for the others to start.
         _live.add(self)
         self._thread.start()
 
     def _start_now(self) -> None:
+        """Fork every worker (constructor): a failure raises, and leaves nothing open."""
         started = []
         try:
             for i in range(self.workers):
                 proc = self._launch(i + 1)
                 started.append(proc)
-                slot = self._slots[i] = _Slot(i + 1, proc)
-                self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
-                self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
+                self._add(i, proc)
         except BaseException:
             for proc in started:
                 proc.kill()
@@ -162,6 +171,17 @@ class Dispatcher(Backend):
             self._wake_r.close()
             self._wake_w.close()
             raise
+
+    def _add(self, index: int, proc: Any) -> None:
+        """Put a started worker in its slot and hand it work (lock not held; from the
+        constructor before the dispatcher thread runs, or from that thread)."""
+        slot = _Slot(index + 1, proc)
+        self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
+        self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
+        with self.lock:
+            self._slots[index] = slot
+            self._housekeeping()
+            self._fill()
 
     # ----------------------------------------------------------- callers' side
 
@@ -324,8 +344,8 @@ class Dispatcher(Backend):
             slot.proc.kill()
 
     def _start_missing(self) -> None:
-        """Start a worker in every empty slot, when there is a use for it; each one gets
-        work as soon as it exists (the next one starts while it runs)."""
+        """(Dispatcher thread.) Start a worker in every empty slot, when there is a use
+        for it; each one gets work as soon as it exists (the next one starts while it runs)."""
         with self.lock:
             if self._state == _STOPPING or (self._state == _CLOSING and not self._jobs):
                 return
@@ -336,18 +356,13 @@ class Dispatcher(Backend):
             try:
                 proc = self._launch(i + 1)
             except Exception as exc:
-                error = BrokenPoolError(f"the Pool could not start a worker process: {type(exc).__name__}: {exc}")
+                error = BrokenPoolError(
+                    f"the Pool could not start a worker process: {type(exc).__name__}: {exc}")
                 error.__cause__ = exc
                 with self.lock:
                     self._stop("broken", error)
                 return
-            slot = _Slot(i + 1, proc)
-            self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
-            self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
-            with self.lock:
-                self._slots[i] = slot
-                self._housekeeping()
-                self._fill()
+            self._add(i, proc)
 
     def _housekeeping(self) -> None:
         if self._state == _STOPPING:  # e.g. a worker that was starting while we stopped
@@ -385,7 +400,8 @@ class Dispatcher(Backend):
                 sent = False
                 for slot in self._slots:
                     if (slot is None or len(slot.inflight) > level or slot.retiring
-                            or slot.killed or not slot.connected):
+                            or slot.killed or not slot.connected
+                            or not (slot.ready or self._before_ready)):
                         continue
                     if level and not self._may_queue(slot, now):
                         continue
