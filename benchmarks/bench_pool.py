@@ -1,7 +1,8 @@
 """Benchmark suitkaise's Pool against the stdlib pools, loky, mpire, pebble and a serial loop.
 
-Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d]``
-(needs ``pip install loky mpire pebble``). Every pool gets 2 workers. Scenarios:
+Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d]
+[--peers mp]`` (needs ``pip install loky mpire pebble``, unless ``--peers mp`` keeps
+only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenarios:
 
 (a) tiny tasks ``x * 2`` over ``range(20_000)`` and ``range(1_000_000)``: tasks/s;
     also the same over a ``list`` (informational: an input that must be serialized);
@@ -244,7 +245,13 @@ class Serial(Contender):
         pass
 
 
+PEER_SETS = ("all", "mp")
+_peer_set = "all"
+
+
 def peers() -> list[Contender]:
+    if _peer_set == "mp":
+        return [Suitkaise("fork"), MpPool("fork"), MpPool("spawn"), Serial()]
     return [
         Suitkaise("fork"),
         MpPool("fork"),
@@ -413,7 +420,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about 3 minutes)")
     parser.add_argument("--reps", type=int, help="repetitions of (a) and (d); (b) and (c) get twice as many")
     parser.add_argument("--only", default="a,b,c,d", help="scenarios to run, e.g. a,c")
+    parser.add_argument("--peers", choices=PEER_SETS, default="all",
+                        help="'mp': compare with multiprocessing.Pool only")
     args = parser.parse_args()
+    global _peer_set
+    _peer_set = args.peers
     reps = args.reps or (5 if args.quick else 9)
     reps_d = max(2, reps // 3) if args.reps is None else args.reps
     chosen = set(args.only.split(","))
@@ -422,7 +433,7 @@ def main() -> None:
     print(f"Pool benchmark: {WORKERS} workers, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; medians of alternating "
           f"repetitions: {reps} for (a), {2 * reps} for (b), {max(15, 2 * reps)} for (c), "
-          f"{reps_d} for (d)")
+          f"{reps_d} for (d); bytecode cache writes {'off' if sys.dont_write_bytecode else 'on'}")
     verdicts = Verdicts()
     started = time.perf_counter()
     if "a" in chosen:

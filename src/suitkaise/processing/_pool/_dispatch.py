@@ -68,6 +68,10 @@ TRACK_MAX = 64
 #: Workers dying before they are ready this many times in a row break the pool.
 STARTUP_FAILURES = 3
 _SIZERS = 64  # task functions whose measurements are kept
+#: Longest the dispatcher waits for the rest of a reply before serving other workers (s).
+STALL = 0.02
+_STALL_TIMEVAL = struct.pack("ll", 0, int(STALL * 1e6))
+_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 _RUNNING, _CLOSING, _STOPPING = "running", "closing", "stopping"
 _WAKE, _SOCK, _EXIT = 0, 1, 2
@@ -76,8 +80,8 @@ _WAKE, _SOCK, _EXIT = 0, 1, 2
 class _Slot:
     """The dispatcher's view of one worker."""
 
-    __slots__ = ("assigned", "connected", "fns", "inflight", "killed", "number", "out", "proc",
-                 "ready", "retiring", "writing")
+    __slots__ = ("assigned", "connected", "fns", "got", "inflight", "killed", "number", "out",
+                 "parts", "proc", "ready", "retiring", "writing")
 
     def __init__(self, number: int, proc: Any) -> None:
         self.number = number
@@ -91,6 +95,8 @@ class _Slot:
         self.killed = False
         self.connected = True
         self.writing = False  # registered for EVENT_WRITE
+        self.parts: list[bytes] = []  # the parts of the reply being read (head, table, meta, raws)
+        self.got: list[bytes] = []  # what has come of the part being read
 
 
 class Dispatcher(Backend):
@@ -176,6 +182,10 @@ class Dispatcher(Backend):
         """Put a started worker in its slot and hand it work (lock not held; from the
         constructor before the dispatcher thread runs, or from that thread)."""
         slot = _Slot(index + 1, proc)
+        try:
+            proc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _STALL_TIMEVAL)
+        except (OSError, AttributeError):
+            pass  # no receive timeout here: a stopped worker may hold the dispatcher up
         self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
         self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
         with self.lock:
@@ -531,27 +541,39 @@ class Dispatcher(Backend):
                 slot.writing = False
                 self._selector.modify(slot.proc.sock, selectors.EVENT_READ, (_SOCK, slot))
 
-    def _read(self, slot: _Slot) -> None:
-        """Read one reply from *slot*'s worker and hand it to its job."""
-        recv = proto.recv_exact
+    def _read(self, slot: _Slot, final: bool = False) -> None:
+        """Read one reply from *slot*'s worker and hand it to its job.
+
+        Each read waits at most STALL seconds for its bytes (``SO_RCVTIMEO``): a reply
+        that stops halfway (its worker is stopped, or starved of CPU) stays in
+        ``slot.parts`` and resumes when the socket is readable again, so one worker
+        never holds up the others. With *final* (the worker has exited) the socket is
+        non-blocking: what is there is all there will be.
+        """
         sock = slot.proc.sock
-        try:
-            head = recv(sock, proto.REPLY_HEAD.size)
-            if head is None:
-                return self._disconnected(slot)
-            kind, flags, count, chunk_id, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack(head)
-            lengths: tuple[int, ...] = ()
-            if n_raw:
-                table = recv(sock, 8 * n_raw)
-                if table is None:
-                    return self._disconnected(slot)
-                lengths = struct.unpack(f"<{n_raw}Q", table)
-            meta = recv(sock, meta_len)
-            raws = [recv(sock, size) for size in lengths]
-        except OSError:
-            return self._disconnected(slot)
-        if meta is None or None in raws:
-            return self._disconnected(slot)
+        parts = slot.parts
+        head_size = proto.REPLY_HEAD.size
+        while True:
+            if not parts:
+                size = head_size
+            else:
+                kind, flags, count, chunk_id, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack(parts[0])
+                done = len(parts) - 1 - (1 if n_raw else 0)  # meta and raws read so far
+                if n_raw and len(parts) == 1:
+                    size = 8 * n_raw
+                elif done == 0:
+                    size = meta_len
+                elif done <= n_raw:
+                    size = struct.unpack_from("<Q", parts[1], 8 * (done - 1))[0]
+                else:
+                    break
+            data = self._receive(slot, sock, size, final)
+            if data is None:
+                return None  # the rest comes later (or never: the socket is closed)
+            parts.append(data)
+        slot.parts = []
+        meta = parts[2 if n_raw else 1]
+        raws = parts[3:] if n_raw else []
         with self.lock:
             if kind == proto.READY:
                 slot.ready = True
@@ -559,14 +581,45 @@ class Dispatcher(Backend):
                 return None
             chunk = slot.inflight.popleft()
             if chunk.id != chunk_id:
-                raise RuntimeError(f"worker {slot.number} answered chunk {chunk_id}, expected {chunk.id}")
+                raise RuntimeError(
+                    f"worker {slot.number} answered chunk {chunk_id}, expected {chunk.id}")
             job = chunk.job
             if kind == proto.DONE:
-                job.sizer.record(chunk.n, elapsed, chunk.nbytes + meta_len + sum(lengths))
-            job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, meta, raws))  # type: ignore[arg-type]
+                job.sizer.record(chunk.n, elapsed, chunk.nbytes + meta_len + sum(map(len, raws)))
+            job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, meta, raws))
             if slot.inflight and slot.inflight[0].job.kill:
                 self._kill(slot)
         return None
+
+    def _receive(self, slot: _Slot, sock: socket.socket, size: int, final: bool) -> bytes | None:
+        """The next *size* bytes from *sock*, or None: not all there yet (what came
+        waits in ``slot.got``), or the worker is gone (then *slot* is disconnected)."""
+        if size == 0:
+            return b""
+        got = slot.got
+        need = size - sum(map(len, got))
+        while True:
+            try:
+                data = sock.recv(need, _WAITALL)  # one copy, into the final bytes object
+            except BlockingIOError:  # nothing within STALL seconds (or at all, if final)
+                if final:
+                    self._disconnected(slot)
+                return None
+            except OSError:
+                self._disconnected(slot)
+                return None
+            if not data:
+                self._disconnected(slot)
+                return None
+            if len(data) == size:
+                return data
+            got.append(data)
+            need -= len(data)
+            if not need:
+                slot.got = []
+                return b"".join(got)
+            if not final:
+                return None  # a stall (or a signal): resume when readable again
 
     def _disconnected(self, slot: _Slot) -> None:
         """EOF on a worker's socket: it is exiting; its sentinel settles the rest."""
@@ -580,7 +633,7 @@ class Dispatcher(Backend):
         if slot.connected:  # replies it sent before it died still count
             slot.proc.sock.setblocking(False)  # what is there, no more: never wait here
             while slot.connected:
-                self._read(slot)
+                self._read(slot, final=True)
         self._selector.unregister(slot.proc.sentinel)
         exitcode = slot.proc.reap()
         with self.lock:
