@@ -13,7 +13,8 @@ only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenari
 The machine this runs on is shared and noisy, so the contenders alternate inside every
 repetition (in a rotating order), only medians are reported, and a warm-up call per
 contender precedes the timed ones. The short measurements get more repetitions: (a)
-at 20,000 times batches of 10 calls, (b) and (c) run twice as many repetitions. Pools are created once per scenario and reused
+at 20,000 times batches of 10 calls, (b) and (c) run twice as many repetitions. Pools are
+created once per scenario and reused
 (persistent workers), except in (c), which times the creation itself.
 
 Chunk sizes: ``multiprocessing.Pool`` and mpire choose their own (``len / (4 *
@@ -270,7 +271,8 @@ MP_FORK = "multiprocessing.Pool (fork)"
 # ---------------------------------------------------------------- measuring
 
 
-def alternate(contenders: list[Contender], reps: int, run: Callable[[Contender], float]) -> dict[str, list[float]]:
+def alternate(contenders: list[Contender], reps: int,
+              run: Callable[[Contender], float]) -> dict[str, list[float]]:
     """Time ``run(contender)`` *reps* times each, alternating, in a rotating order."""
     times: dict[str, list[float]] = {c.name: [] for c in contenders}
     for c in contenders:
@@ -335,7 +337,7 @@ def scenario_a(reps: int, verdicts: Verdicts) -> None:
                 data: Any = range(n) if kind == "range" else list(range(n))
                 batch = max(1, 200_000 // n)  # 10 calls a measurement at 20,000: less jitter
 
-                def run(c: Contender) -> float:
+                def run(c: Contender, data: Any = data, batch: int = batch) -> float:
                     return timed(lambda: [c.map(double, data) for _ in range(batch)]) / batch
 
                 if kind == "list":
@@ -365,7 +367,8 @@ def scenario_b(reps: int, verdicts: Verdicts) -> None:
     seconds = {name: statistics.median(t) for name, t in times.items()}
     table("(b) 200 CPU tasks (sum of i*i over range(40,000))", "s", seconds, MP_FORK, False)
     ours = seconds[OURS]
-    verdicts.check("(b) CPU tasks, speed vs multiprocessing.Pool", seconds[MP_FORK] / ours, 0.97, "")
+    verdicts.check("(b) CPU tasks, speed vs multiprocessing.Pool", seconds[MP_FORK] / ours,
+                   0.97, "")
     half = seconds["serial loop"] / WORKERS
     verdicts.check("(b) CPU tasks, (serial / 2) * 1.1 / suitkaise", half * 1.1 / ours, 1.0,
                    f"(suitkaise {ours:.3f} s, serial / 2 = {half:.3f} s)")
@@ -387,7 +390,8 @@ def scenario_c(reps: int, verdicts: Verdicts) -> None:
     for method in ("fork", "spawn"):
         ours = ms[f"suitkaise Pool ({method})"]
         theirs = ms[f"multiprocessing.Pool ({method})"]
-        verdicts.check(f"(c) startup ({method}), multiprocessing.Pool / suitkaise", theirs / ours, 1.0,
+        verdicts.check(f"(c) startup ({method}), multiprocessing.Pool / suitkaise",
+                       theirs / ours, 1.0,
                        f"({theirs:.1f} ms / {ours:.1f} ms)")
 
 
@@ -409,16 +413,19 @@ def scenario_d(reps: int, verdicts: Verdicts) -> None:
     finally:
         close_all(contenders)
     rates = {name: count * MB / statistics.median(t) / 1e6 for name, t in times.items()}
-    table("(d) 2,000 tasks returning 1 MB each, results consumed as they arrive", "MB/s", rates, MP_FORK, True)
+    table("(d) 2,000 tasks returning 1 MB each, results consumed as they arrive", "MB/s", rates,
+          MP_FORK, True)
     pools = {name: rate for name, rate in rates.items() if name not in (OURS, "serial loop")}
     best = max(pools, key=pools.__getitem__)
-    verdicts.check("(d) 1 MB results, suitkaise / best peer", rates[OURS] / pools[best], 1.5, f"(best peer: {best})")
+    verdicts.check("(d) 1 MB results, suitkaise / best peer", rates[OURS] / pools[best], 1.5,
+                   f"(best peer: {best})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about 3 minutes)")
-    parser.add_argument("--reps", type=int, help="repetitions of (a) and (d); (b) and (c) get twice as many")
+    parser.add_argument("--reps", type=int,
+                        help="repetitions of (a) and (d); (b) and (c) get twice as many")
     parser.add_argument("--only", default="a,b,c,d", help="scenarios to run, e.g. a,c")
     parser.add_argument("--peers", choices=PEER_SETS, default="all",
                         help="'mp': compare with multiprocessing.Pool only")

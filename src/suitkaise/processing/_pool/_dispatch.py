@@ -313,7 +313,8 @@ class Dispatcher(Backend):
                     else:
                         self._drain_wake()
         except BaseException as exc:  # a bug here must not leave callers waiting forever
-            error = BrokenPoolError(f"the Pool's dispatcher thread failed: {type(exc).__name__}: {exc}")
+            error = BrokenPoolError(
+                f"the Pool's dispatcher thread failed: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
             with self.lock:
                 self._stop("broken", error)
@@ -387,7 +388,8 @@ class Dispatcher(Backend):
                 continue
             if slot.inflight and slot.inflight[0].job.kill:
                 self._kill(slot)  # its running chunk belongs to a call that gave up
-            elif self._state == _CLOSING and not self._jobs and not slot.inflight and not slot.retiring:
+            elif (self._state == _CLOSING and not self._jobs and not slot.inflight
+                  and not slot.retiring):
                 self._retire(slot)
 
     def _retire(self, slot: _Slot) -> None:
@@ -485,7 +487,8 @@ class Dispatcher(Backend):
         job.sent_bytes += chunk.nbytes
         slot.assigned += chunk.n
         slot.inflight.append(chunk)
-        head = proto.TASK_HEAD.pack(proto.TASK, flags, job.fn_id, chunk.id, chunk.start, len(fn_bytes), len(args))
+        head = proto.TASK_HEAD.pack(proto.TASK, flags, job.fn_id, chunk.id, chunk.start,
+                                    len(fn_bytes), len(args))
         self._write(slot, b"".join((head, fn_bytes, args)))
 
     def _unsendable(self, chunk: Chunk) -> None:
@@ -495,10 +498,12 @@ class Dispatcher(Backend):
             try:
                 cerial.serialize(item)
             except Exception as exc:
-                exc.add_note(f"while sending the argument of task {chunk.start + offset} to a pool worker")
+                exc.add_note(
+                    f"while sending the argument of task {chunk.start + offset} to a pool worker")
                 job.lost(chunk, exc, chunk.start + offset)
                 return
-        job.lost(chunk, RuntimeError("the chunk's arguments could not be serialized together"), chunk.start)
+        error = RuntimeError("the chunk's arguments could not be serialized together")
+        job.lost(chunk, error, chunk.start)
 
     def _write(self, slot: _Slot, data: bytes) -> None:
         """Send *data* without blocking (lock held, any thread); the rest waits in
@@ -522,7 +527,8 @@ class Dispatcher(Backend):
         for slot in self._slots:
             if slot is not None and slot.out and slot.connected and not slot.writing:
                 slot.writing = True
-                self._selector.modify(slot.proc.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, (_SOCK, slot))
+                events = selectors.EVENT_READ | selectors.EVENT_WRITE
+                self._selector.modify(slot.proc.sock, events, (_SOCK, slot))
 
     def _flush(self, slot: _Slot) -> None:
         with self.lock:
@@ -557,7 +563,8 @@ class Dispatcher(Backend):
             if not parts:
                 size = head_size
             else:
-                kind, flags, count, chunk_id, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack(parts[0])
+                head = proto.REPLY_HEAD.unpack(parts[0])
+                kind, flags, count, chunk_id, elapsed, meta_len, n_raw = head
                 done = len(parts) - 1 - (1 if n_raw else 0)  # meta and raws read so far
                 if n_raw and len(parts) == 1:
                     size = 8 * n_raw
@@ -688,7 +695,9 @@ class Dispatcher(Backend):
         else:
             where = f"while running one of the tasks {chunk.start}-{chunk.start + chunk.n - 1}"
             tasks = chunk.tasks
-        attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})" if self._crash_retries else ""
+        attempts = ""
+        if self._crash_retries:
+            attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})"
         error = WorkerDiedError(
             f"worker {slot.number} (pid {slot.proc.pid}) {describe_exit(exitcode)} {where} of "
             f"{job.label}(){attempts}; a crash in native code, os._exit(), running out of memory "
@@ -707,7 +716,8 @@ class Dispatcher(Backend):
             if self._state != _STOPPING:
                 self._state = _STOPPING
             for job in self._jobs:
-                job.fail(self._broken or BrokenPoolError("the Pool stopped while this call was waiting"))
+                job.fail(self._broken
+                         or BrokenPoolError("the Pool stopped while this call was waiting"))
             self._jobs = []
             slots = [s for s in self._slots if s is not None]
             self._slots = [None] * self.workers
