@@ -1,7 +1,8 @@
 """Benchmark suitkaise's Pool against the stdlib pools, loky, mpire, pebble and a serial loop.
 
-Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d]``
-(needs ``pip install loky mpire pebble``). Every pool gets 2 workers. Scenarios:
+Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d]
+[--peers mp]`` (needs ``pip install loky mpire pebble``, unless ``--peers mp`` keeps
+only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenarios:
 
 (a) tiny tasks ``x * 2`` over ``range(20_000)`` and ``range(1_000_000)``: tasks/s;
     also the same over a ``list`` (informational: an input that must be serialized);
@@ -12,7 +13,8 @@ Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b
 The machine this runs on is shared and noisy, so the contenders alternate inside every
 repetition (in a rotating order), only medians are reported, and a warm-up call per
 contender precedes the timed ones. The short measurements get more repetitions: (a)
-at 20,000 times batches of 10 calls, (b) and (c) run twice as many repetitions. Pools are created once per scenario and reused
+at 20,000 times batches of 10 calls, (b) and (c) run twice as many repetitions. Pools are
+created once per scenario and reused
 (persistent workers), except in (c), which times the creation itself.
 
 Chunk sizes: ``multiprocessing.Pool`` and mpire choose their own (``len / (4 *
@@ -244,7 +246,13 @@ class Serial(Contender):
         pass
 
 
+PEER_SETS = ("all", "mp")
+_peer_set = "all"
+
+
 def peers() -> list[Contender]:
+    if _peer_set == "mp":
+        return [Suitkaise("fork"), MpPool("fork"), MpPool("spawn"), Serial()]
     return [
         Suitkaise("fork"),
         MpPool("fork"),
@@ -263,7 +271,8 @@ MP_FORK = "multiprocessing.Pool (fork)"
 # ---------------------------------------------------------------- measuring
 
 
-def alternate(contenders: list[Contender], reps: int, run: Callable[[Contender], float]) -> dict[str, list[float]]:
+def alternate(contenders: list[Contender], reps: int,
+              run: Callable[[Contender], float]) -> dict[str, list[float]]:
     """Time ``run(contender)`` *reps* times each, alternating, in a rotating order."""
     times: dict[str, list[float]] = {c.name: [] for c in contenders}
     for c in contenders:
@@ -328,7 +337,7 @@ def scenario_a(reps: int, verdicts: Verdicts) -> None:
                 data: Any = range(n) if kind == "range" else list(range(n))
                 batch = max(1, 200_000 // n)  # 10 calls a measurement at 20,000: less jitter
 
-                def run(c: Contender) -> float:
+                def run(c: Contender, data: Any = data, batch: int = batch) -> float:
                     return timed(lambda: [c.map(double, data) for _ in range(batch)]) / batch
 
                 if kind == "list":
@@ -358,7 +367,8 @@ def scenario_b(reps: int, verdicts: Verdicts) -> None:
     seconds = {name: statistics.median(t) for name, t in times.items()}
     table("(b) 200 CPU tasks (sum of i*i over range(40,000))", "s", seconds, MP_FORK, False)
     ours = seconds[OURS]
-    verdicts.check("(b) CPU tasks, speed vs multiprocessing.Pool", seconds[MP_FORK] / ours, 0.97, "")
+    verdicts.check("(b) CPU tasks, speed vs multiprocessing.Pool", seconds[MP_FORK] / ours,
+                   0.97, "")
     half = seconds["serial loop"] / WORKERS
     verdicts.check("(b) CPU tasks, (serial / 2) * 1.1 / suitkaise", half * 1.1 / ours, 1.0,
                    f"(suitkaise {ours:.3f} s, serial / 2 = {half:.3f} s)")
@@ -380,7 +390,8 @@ def scenario_c(reps: int, verdicts: Verdicts) -> None:
     for method in ("fork", "spawn"):
         ours = ms[f"suitkaise Pool ({method})"]
         theirs = ms[f"multiprocessing.Pool ({method})"]
-        verdicts.check(f"(c) startup ({method}), multiprocessing.Pool / suitkaise", theirs / ours, 1.0,
+        verdicts.check(f"(c) startup ({method}), multiprocessing.Pool / suitkaise",
+                       theirs / ours, 1.0,
                        f"({theirs:.1f} ms / {ours:.1f} ms)")
 
 
@@ -402,18 +413,25 @@ def scenario_d(reps: int, verdicts: Verdicts) -> None:
     finally:
         close_all(contenders)
     rates = {name: count * MB / statistics.median(t) / 1e6 for name, t in times.items()}
-    table("(d) 2,000 tasks returning 1 MB each, results consumed as they arrive", "MB/s", rates, MP_FORK, True)
+    table("(d) 2,000 tasks returning 1 MB each, results consumed as they arrive", "MB/s", rates,
+          MP_FORK, True)
     pools = {name: rate for name, rate in rates.items() if name not in (OURS, "serial loop")}
     best = max(pools, key=pools.__getitem__)
-    verdicts.check("(d) 1 MB results, suitkaise / best peer", rates[OURS] / pools[best], 1.5, f"(best peer: {best})")
+    verdicts.check("(d) 1 MB results, suitkaise / best peer", rates[OURS] / pools[best], 1.5,
+                   f"(best peer: {best})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about 3 minutes)")
-    parser.add_argument("--reps", type=int, help="repetitions of (a) and (d); (b) and (c) get twice as many")
+    parser.add_argument("--reps", type=int,
+                        help="repetitions of (a) and (d); (b) and (c) get twice as many")
     parser.add_argument("--only", default="a,b,c,d", help="scenarios to run, e.g. a,c")
+    parser.add_argument("--peers", choices=PEER_SETS, default="all",
+                        help="'mp': compare with multiprocessing.Pool only")
     args = parser.parse_args()
+    global _peer_set
+    _peer_set = args.peers
     reps = args.reps or (5 if args.quick else 9)
     reps_d = max(2, reps // 3) if args.reps is None else args.reps
     chosen = set(args.only.split(","))
@@ -422,7 +440,7 @@ def main() -> None:
     print(f"Pool benchmark: {WORKERS} workers, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; medians of alternating "
           f"repetitions: {reps} for (a), {2 * reps} for (b), {max(15, 2 * reps)} for (c), "
-          f"{reps_d} for (d)")
+          f"{reps_d} for (d); bytecode cache writes {'off' if sys.dont_write_bytecode else 'on'}")
     verdicts = Verdicts()
     started = time.perf_counter()
     if "a" in chosen:

@@ -130,6 +130,43 @@ def test_death_in_a_large_chunk_names_its_tasks():
         assert info.value.task is None and info.value.tasks == range(0, 200)
 
 
+def stop_halfway_through_the_reply(_):
+    """Send the worker's reply header and a few bytes of its body, then SIGSTOP the worker:
+    the parent sees a reply that stops coming halfway."""
+    import sys
+
+    from suitkaise.processing._pool import _protocol as proto
+
+    frame = sys._getframe()
+    while frame.f_code.co_name != "_serve":  # the worker loop holds the socket
+        frame = frame.f_back
+    sock = frame.f_locals["sock"]
+    head = proto.REPLY_HEAD.pack(proto.DONE, 0, 1, 0, 0.0, 1000, 0)
+    sock.sendall(head + b"x" * 10)
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _stopped(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_stopped_halfway_through_a_reply_holds_up_no_other():
+    with make_pool("fork") as pool:
+        stuck = pool.map.background()(stop_halfway_through_the_reply, [0])
+        assert wait_for(lambda: any(_stopped(pid) for pid in pool.worker_pids))
+        victim = next(pid for pid in pool.worker_pids if _stopped(pid))
+        assert pool.map.timeout(TIMEOUT / 2)(double, range(20)) == [x * 2 for x in range(20)]
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(WorkerDiedError, match="SIGKILL"):
+            stuck.result(TIMEOUT)
+        assert wait_for(lambda: len(pool.worker_pids) == 2 and victim not in pool.worker_pids)
+        assert pool.map(double, range(5)) == [0, 2, 4, 6, 8]
+
+
 def test_worker_killed_while_idle_is_replaced():
     with make_pool("fork") as pool:
         assert wait_for(lambda: len(pool.worker_pids) == 2)

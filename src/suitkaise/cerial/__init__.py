@@ -24,12 +24,16 @@ handler. New types are taught with :func:`register`.
 
 from __future__ import annotations
 
-from . import _handlers
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._engine import deserialize, serialize
 from ._errors import CerialError, DeserializationError, SerializationError
-from ._ir import serialize_ir, to_json
-from ._reconnect import ReconnectError, Reconnector, reconnect_all
 from ._registry import register
+
+if TYPE_CHECKING:
+    from ._ir import serialize_ir, to_json
+    from ._reconnect import ReconnectError, Reconnector, reconnect_all
 
 __all__ = (
     "CerialError",
@@ -45,4 +49,25 @@ __all__ = (
     "to_json",
 )
 
-del _handlers
+# Loaded on first use (PEP 562), like the built-in handlers (see ``_registry``): a
+# process that only serializes and deserializes does not pay for them.
+_LAZY = {
+    "ReconnectError": "._reconnect",
+    "Reconnector": "._reconnect",
+    "reconnect_all": "._reconnect",
+    "serialize_ir": "._ir",
+    "to_json": "._ir",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -39,6 +39,16 @@ _exact: dict[type, Reducer] = {}
 _inherited: dict[type, Reducer] = {}
 _lazy: dict[str, str] = {}
 _lock = threading.RLock()
+# The built-in handlers register themselves when imported. That import costs more than
+# the rest of cerial, and a process that only deserializes (a pool worker given plain
+# data) never needs it, so it happens the first time the table is used. A handler
+# module imported on its own (to rebuild an object) registers just its own reducers.
+_BUILTIN_MODULES = (f"{__package__}._handlers.", f"{__package__}._reconnect.")
+_NOT_LOADED, _LOADING, _LOADED = 0, 1, 2
+_builtins = _NOT_LOADED
+# (type, subclasses) registered by users: a built-in handler loaded later never
+# replaces them.
+_by_users: set[tuple[type, bool]] = set()
 _CACHE_LIMIT = 50_000
 
 _default_reduce = operator.methodcaller("__reduce_ex__", PROTOCOL)
@@ -65,6 +75,22 @@ def _half_hook_reduce(obj: Any) -> tuple[Any, ...]:
     )
 
 
+def _load_builtins() -> None:
+    """Import every built-in handler, once; other threads wait until it is done."""
+    global _builtins
+    with _lock:
+        if _builtins != _NOT_LOADED:
+            return  # loaded, or being loaded by this very thread
+        _builtins = _LOADING
+        try:
+            importlib.import_module("._handlers", __package__).load_all()
+            importlib.import_module("._reconnect", __package__)
+        except BaseException:
+            _builtins = _NOT_LOADED
+            raise
+        _builtins = _LOADED
+
+
 def _load_lazy(cls: type) -> bool:
     """Import the handler module waiting for ``cls`` or a base class, if any."""
     with _lock:
@@ -77,6 +103,8 @@ def _load_lazy(cls: type) -> bool:
 
 
 def _resolve(cls: type) -> Reducer:
+    if _builtins != _LOADED:
+        _load_builtins()
     if _lazy and _load_lazy(cls):
         return _resolve(cls)
     if callable(getattr(cls, "__serialize__", None)) and not issubclass(cls, type):
@@ -143,7 +171,12 @@ def register(type_: type, reducer: Reducer | None = None, *, subclasses: bool = 
     def add(func: R) -> R:
         if not callable(func):
             raise TypeError(f"a reducer must be callable, not {type(func).__name__}")
+        key = (type_, subclasses)
         with _lock:
+            if not getattr(func, "__module__", "").startswith(_BUILTIN_MODULES):
+                _by_users.add(key)
+            elif key in _by_users:
+                return func
             (_inherited if subclasses else _exact)[type_] = func
             DISPATCH.clear()
         return func

@@ -1,7 +1,9 @@
 """cerial's built-in handlers, one module per type family.
 
-Importing this package registers them all, except those whose type lives in a module
-cerial should not import up front: they are registered by name with
+The registry calls :func:`load_all` the first time its table is used (importing every
+handler is the costly part of cerial, and deserializing needs only the modules that
+hold the rebuild functions its bytes name). Types that live in a module cerial
+should not import at all unless the program does are registered by name with
 ``register_lazy`` below. To add a type: write one small module here with a
 ``_<type>_reduce`` function decorated with ``@register(Type)``, name it in
 ``_MODULES`` (or in ``register_lazy``), and add a sample object to the tests' catalogue.
@@ -13,7 +15,7 @@ import importlib
 
 from .._registry import register_lazy
 
-__all__ = ()
+__all__ = ("load_all",)
 
 _MODULES = (
     "_classes",
@@ -29,8 +31,12 @@ _MODULES = (
     "_sync",
     "_weakrefs",
 )
-for _module in _MODULES:
-    importlib.import_module(f"{__name__}.{_module}")  # each registers its reducers
-del _module
+
+
+def load_all() -> None:
+    """Import every handler module; each registers its reducers."""
+    for module in _MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+
 
 register_lazy("tempfile._TemporaryFileWrapper", f"{__name__}._tempfiles")

@@ -68,6 +68,10 @@ TRACK_MAX = 64
 #: Workers dying before they are ready this many times in a row break the pool.
 STARTUP_FAILURES = 3
 _SIZERS = 64  # task functions whose measurements are kept
+#: Longest the dispatcher waits for the rest of a reply before serving other workers (s).
+STALL = 0.02
+_STALL_TIMEVAL = struct.pack("ll", 0, int(STALL * 1e6))
+_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 _RUNNING, _CLOSING, _STOPPING = "running", "closing", "stopping"
 _WAKE, _SOCK, _EXIT = 0, 1, 2
@@ -76,8 +80,8 @@ _WAKE, _SOCK, _EXIT = 0, 1, 2
 class _Slot:
     """The dispatcher's view of one worker."""
 
-    __slots__ = ("assigned", "connected", "fns", "inflight", "killed", "number", "out", "proc",
-                 "ready", "retiring", "writing")
+    __slots__ = ("assigned", "connected", "fns", "got", "inflight", "killed", "number", "out",
+                 "parts", "proc", "ready", "retiring", "writing")
 
     def __init__(self, number: int, proc: Any) -> None:
         self.number = number
@@ -91,10 +95,16 @@ class _Slot:
         self.killed = False
         self.connected = True
         self.writing = False  # registered for EVENT_WRITE
+        self.parts: list[bytes] = []  # the parts of the reply being read (head, table, meta, raws)
+        self.got: list[bytes] = []  # what has come of the part being read
 
 
 class Dispatcher(Backend):
     """Schedules jobs onto worker processes; see the module docstring."""
+
+    #: How the workers start (``"fork"``, ``"forkserver"`` or ``"spawn"``): decides
+    #: which thread starts them. A subclass sets it before calling ``__init__``.
+    start_method = "fork"
 
     def __init__(
         self,
@@ -130,28 +140,33 @@ class Dispatcher(Backend):
         self._selector.register(self._wake_r, selectors.EVENT_READ, (_WAKE, None))
         self._woken = False
         self._want_write = False  # some slot has bytes waiting for its socket
+        # A forked worker is ready within a millisecond: it gets work at once. A spawned
+        # one takes tens of milliseconds, and the first ready gets the first chunk.
+        self._before_ready = self.start_method == "fork"
         self._thread = threading.Thread(target=self._run, name=f"{label}-dispatcher", daemon=True)
         # The thread holds no lock a forked child could need (children never use the pool).
         mark_fork_safe(self._thread)
-        if threading.current_thread() is threading.main_thread():
-            # Like multiprocessing.Pool: start the workers now, so the first task never
-            # waits behind the start of another worker. (Only from the main thread: a
-            # worker's kernel death signal is tied to the thread that started it, and the
-            # main thread lives as long as the process; otherwise the dispatcher thread,
-            # which lives as long as the pool, starts them.)
+        if self.start_method == "fork" and threading.current_thread() is threading.main_thread():
+            # Like multiprocessing.Pool: fork every worker now, from the main thread: a
+            # worker's kernel death signal is tied to the thread that started it (the main
+            # thread lives as long as the process), and the fork happens where the user
+            # made the pool, not later, when other threads may hold locks.
             self._start_now()
+        # Otherwise the dispatcher thread (which lives as long as the pool) starts every
+        # worker. A spawn or forkserver worker inherits no lock (fork+exec, or a fork of
+        # the fork server), and each gets work as soon as it exists, while the next ones
+        # start: the first task does not wait for the others to start.
         _live.add(self)
         self._thread.start()
 
     def _start_now(self) -> None:
+        """Fork every worker (constructor): a failure raises, and leaves nothing open."""
         started = []
         try:
             for i in range(self.workers):
                 proc = self._launch(i + 1)
                 started.append(proc)
-                slot = self._slots[i] = _Slot(i + 1, proc)
-                self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
-                self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
+                self._add(i, proc)
         except BaseException:
             for proc in started:
                 proc.kill()
@@ -162,6 +177,21 @@ class Dispatcher(Backend):
             self._wake_r.close()
             self._wake_w.close()
             raise
+
+    def _add(self, index: int, proc: Any) -> None:
+        """Put a started worker in its slot and hand it work (lock not held; from the
+        constructor before the dispatcher thread runs, or from that thread)."""
+        slot = _Slot(index + 1, proc)
+        try:
+            proc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _STALL_TIMEVAL)
+        except (OSError, AttributeError):
+            pass  # no receive timeout here: a stopped worker may hold the dispatcher up
+        self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
+        self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
+        with self.lock:
+            self._slots[index] = slot
+            self._housekeeping()
+            self._fill()
 
     # ----------------------------------------------------------- callers' side
 
@@ -283,7 +313,8 @@ class Dispatcher(Backend):
                     else:
                         self._drain_wake()
         except BaseException as exc:  # a bug here must not leave callers waiting forever
-            error = BrokenPoolError(f"the Pool's dispatcher thread failed: {type(exc).__name__}: {exc}")
+            error = BrokenPoolError(
+                f"the Pool's dispatcher thread failed: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
             with self.lock:
                 self._stop("broken", error)
@@ -324,8 +355,8 @@ class Dispatcher(Backend):
             slot.proc.kill()
 
     def _start_missing(self) -> None:
-        """Start a worker in every empty slot, when there is a use for it; each one gets
-        work as soon as it exists (the next one starts while it runs)."""
+        """(Dispatcher thread.) Start a worker in every empty slot, when there is a use
+        for it; each one gets work as soon as it exists (the next one starts while it runs)."""
         with self.lock:
             if self._state == _STOPPING or (self._state == _CLOSING and not self._jobs):
                 return
@@ -336,18 +367,13 @@ class Dispatcher(Backend):
             try:
                 proc = self._launch(i + 1)
             except Exception as exc:
-                error = BrokenPoolError(f"the Pool could not start a worker process: {type(exc).__name__}: {exc}")
+                error = BrokenPoolError(
+                    f"the Pool could not start a worker process: {type(exc).__name__}: {exc}")
                 error.__cause__ = exc
                 with self.lock:
                     self._stop("broken", error)
                 return
-            slot = _Slot(i + 1, proc)
-            self._selector.register(proc.sock, selectors.EVENT_READ, (_SOCK, slot))
-            self._selector.register(proc.sentinel, selectors.EVENT_READ, (_EXIT, slot))
-            with self.lock:
-                self._slots[i] = slot
-                self._housekeeping()
-                self._fill()
+            self._add(i, proc)
 
     def _housekeeping(self) -> None:
         if self._state == _STOPPING:  # e.g. a worker that was starting while we stopped
@@ -362,7 +388,8 @@ class Dispatcher(Backend):
                 continue
             if slot.inflight and slot.inflight[0].job.kill:
                 self._kill(slot)  # its running chunk belongs to a call that gave up
-            elif self._state == _CLOSING and not self._jobs and not slot.inflight and not slot.retiring:
+            elif (self._state == _CLOSING and not self._jobs and not slot.inflight
+                  and not slot.retiring):
                 self._retire(slot)
 
     def _retire(self, slot: _Slot) -> None:
@@ -385,7 +412,8 @@ class Dispatcher(Backend):
                 sent = False
                 for slot in self._slots:
                     if (slot is None or len(slot.inflight) > level or slot.retiring
-                            or slot.killed or not slot.connected):
+                            or slot.killed or not slot.connected
+                            or not (slot.ready or self._before_ready)):
                         continue
                     if level and not self._may_queue(slot, now):
                         continue
@@ -452,7 +480,8 @@ class Dispatcher(Backend):
         job.sent_bytes += chunk.nbytes
         slot.assigned += chunk.n
         slot.inflight.append(chunk)
-        head = proto.TASK_HEAD.pack(proto.TASK, flags, job.fn_id, chunk.id, chunk.start, len(fn_bytes), len(args))
+        head = proto.TASK_HEAD.pack(proto.TASK, flags, job.fn_id, chunk.id, chunk.start,
+                                    len(fn_bytes), len(args))
         self._write(slot, b"".join((head, fn_bytes, args)))
 
     def _write(self, slot: _Slot, data: bytes) -> None:
@@ -477,7 +506,8 @@ class Dispatcher(Backend):
         for slot in self._slots:
             if slot is not None and slot.out and slot.connected and not slot.writing:
                 slot.writing = True
-                self._selector.modify(slot.proc.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, (_SOCK, slot))
+                events = selectors.EVENT_READ | selectors.EVENT_WRITE
+                self._selector.modify(slot.proc.sock, events, (_SOCK, slot))
 
     def _flush(self, slot: _Slot) -> None:
         with self.lock:
@@ -496,27 +526,40 @@ class Dispatcher(Backend):
                 slot.writing = False
                 self._selector.modify(slot.proc.sock, selectors.EVENT_READ, (_SOCK, slot))
 
-    def _read(self, slot: _Slot) -> None:
-        """Read one reply from *slot*'s worker and hand it to its job."""
-        recv = proto.recv_exact
+    def _read(self, slot: _Slot, final: bool = False) -> None:
+        """Read one reply from *slot*'s worker and hand it to its job.
+
+        Each read waits at most STALL seconds for its bytes (``SO_RCVTIMEO``): a reply
+        that stops halfway (its worker is stopped, or starved of CPU) stays in
+        ``slot.parts`` and resumes when the socket is readable again, so one worker
+        never holds up the others. With *final* (the worker has exited) the socket is
+        non-blocking: what is there is all there will be.
+        """
         sock = slot.proc.sock
-        try:
-            head = recv(sock, proto.REPLY_HEAD.size)
-            if head is None:
-                return self._disconnected(slot)
-            kind, flags, count, chunk_id, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack(head)
-            lengths: tuple[int, ...] = ()
-            if n_raw:
-                table = recv(sock, 8 * n_raw)
-                if table is None:
-                    return self._disconnected(slot)
-                lengths = struct.unpack(f"<{n_raw}Q", table)
-            meta = recv(sock, meta_len)
-            raws = [recv(sock, size) for size in lengths]
-        except OSError:
-            return self._disconnected(slot)
-        if meta is None or None in raws:
-            return self._disconnected(slot)
+        parts = slot.parts
+        head_size = proto.REPLY_HEAD.size
+        while True:
+            if not parts:
+                size = head_size
+            else:
+                head = proto.REPLY_HEAD.unpack(parts[0])
+                kind, flags, count, chunk_id, elapsed, meta_len, n_raw = head
+                done = len(parts) - 1 - (1 if n_raw else 0)  # meta and raws read so far
+                if n_raw and len(parts) == 1:
+                    size = 8 * n_raw
+                elif done == 0:
+                    size = meta_len
+                elif done <= n_raw:
+                    size = struct.unpack_from("<Q", parts[1], 8 * (done - 1))[0]
+                else:
+                    break
+            data = self._receive(slot, sock, size, final)
+            if data is None:
+                return None  # the rest comes later (or never: the socket is closed)
+            parts.append(data)
+        slot.parts = []
+        meta = parts[2 if n_raw else 1]
+        raws = parts[3:] if n_raw else []
         with self.lock:
             if kind == proto.READY:
                 slot.ready = True
@@ -524,14 +567,45 @@ class Dispatcher(Backend):
                 return None
             chunk = slot.inflight.popleft()
             if chunk.id != chunk_id:
-                raise RuntimeError(f"worker {slot.number} answered chunk {chunk_id}, expected {chunk.id}")
+                raise RuntimeError(
+                    f"worker {slot.number} answered chunk {chunk_id}, expected {chunk.id}")
             job = chunk.job
             if kind == proto.DONE:
-                job.sizer.record(chunk.n, elapsed, chunk.nbytes + meta_len + sum(lengths))
-            job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, meta, raws))  # type: ignore[arg-type]
+                job.sizer.record(chunk.n, elapsed, chunk.nbytes + meta_len + sum(map(len, raws)))
+            job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, meta, raws))
             if slot.inflight and slot.inflight[0].job.kill:
                 self._kill(slot)
         return None
+
+    def _receive(self, slot: _Slot, sock: socket.socket, size: int, final: bool) -> bytes | None:
+        """The next *size* bytes from *sock*, or None: not all there yet (what came
+        waits in ``slot.got``), or the worker is gone (then *slot* is disconnected)."""
+        if size == 0:
+            return b""
+        got = slot.got
+        need = size - sum(map(len, got))
+        while True:
+            try:
+                data = sock.recv(need, _WAITALL)  # one copy, into the final bytes object
+            except BlockingIOError:  # nothing within STALL seconds (or at all, if final)
+                if final:
+                    self._disconnected(slot)
+                return None
+            except OSError:
+                self._disconnected(slot)
+                return None
+            if not data:
+                self._disconnected(slot)
+                return None
+            if len(data) == size:
+                return data
+            got.append(data)
+            need -= len(data)
+            if not need:
+                slot.got = []
+                return b"".join(got)
+            if not final:
+                return None  # a stall (or a signal): resume when readable again
 
     def _disconnected(self, slot: _Slot) -> None:
         """EOF on a worker's socket: it is exiting; its sentinel settles the rest."""
@@ -545,7 +619,7 @@ class Dispatcher(Backend):
         if slot.connected:  # replies it sent before it died still count
             slot.proc.sock.setblocking(False)  # what is there, no more: never wait here
             while slot.connected:
-                self._read(slot)
+                self._read(slot, final=True)
         self._selector.unregister(slot.proc.sentinel)
         exitcode = slot.proc.reap()
         with self.lock:
@@ -600,7 +674,9 @@ class Dispatcher(Backend):
         else:
             where = f"while running one of the tasks {chunk.start}-{chunk.start + chunk.n - 1}"
             tasks = chunk.tasks
-        attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})" if self._crash_retries else ""
+        attempts = ""
+        if self._crash_retries:
+            attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})"
         error = WorkerDiedError(
             f"worker {slot.number} (pid {slot.proc.pid}) {describe_exit(exitcode)} {where} of "
             f"{job.label}(){attempts}; a crash in native code, os._exit(), running out of memory "
@@ -619,7 +695,8 @@ class Dispatcher(Backend):
             if self._state != _STOPPING:
                 self._state = _STOPPING
             for job in self._jobs:
-                job.fail(self._broken or BrokenPoolError("the Pool stopped while this call was waiting"))
+                job.fail(self._broken
+                         or BrokenPoolError("the Pool stopped while this call was waiting"))
             self._jobs = []
             slots = [s for s in self._slots if s is not None]
             self._slots = [None] * self.workers

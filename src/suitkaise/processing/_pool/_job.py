@@ -59,7 +59,8 @@ class Chunk:
 
     _ids = itertools.count(1)
 
-    def __init__(self, job: Job, start: int, items: Any, attempt: int = 0, track: bool = False) -> None:
+    def __init__(self, job: Job, start: int, items: Any, attempt: int = 0,
+                 track: bool = False) -> None:
         self.job = job
         self.id = next(Chunk._ids)
         self.start = start
@@ -118,7 +119,7 @@ def decode(reply: Reply) -> tuple[list[Any], BaseException | None]:
         values = cerial.deserialize(reply.meta)
         if flags & proto.FLAG_MIXED_RAW:
             values, holes = values
-            for position, raw in zip(holes, reply.raws or ()):
+            for position, raw in zip(holes, reply.raws or (), strict=True):
                 values[position] = raw
         return values, None
     if kind == proto.FAILED:
@@ -296,10 +297,12 @@ class Job:
             try:
                 cerial.serialize(item)
             except Exception as exc:
-                exc.add_note(f"while sending the argument of task {chunk.start + offset} to a pool worker")
+                exc.add_note(
+                    f"while sending the argument of task {chunk.start + offset} to a pool worker")
                 self.lost(chunk, exc, chunk.start + offset)
                 return
-        self.lost(chunk, RuntimeError("the chunk's arguments could not be serialized together"), chunk.start)
+        error = RuntimeError("the chunk's arguments could not be serialized together")
+        self.lost(chunk, error, chunk.start)
 
     def requeue_chunk(self, chunk: Chunk) -> None:
         """*chunk* never ran to the end (its worker was lost): run it again."""

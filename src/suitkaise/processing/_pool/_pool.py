@@ -220,7 +220,8 @@ class Pool:
                 crash_retries=retries,
             )
         else:
-            for name, value in (("start_method", start_method), ("max_tasks_per_worker", max_tasks)):
+            local_only = (("start_method", start_method), ("max_tasks_per_worker", max_tasks))
+            for name, value in local_only:
                 if value is not None:
                     raise ValueError(
                         f"{name} is for local workers; a cluster's workers are started and "
@@ -320,7 +321,8 @@ class Pool:
     @sk(supported=_MODIFIERS, timeout=_timeout("unordered_imap"),
         background=_background("unordered_imap"), asynced=_asynced("unordered_imap"))
     def unordered_imap(self, fn: Callable[..., Any] | type, iterable: Iterable[Any], /, *,
-                       chunksize: int | None = None, progress: bool | str | None = None) -> Iterator[Any]:
+                       chunksize: int | None = None,
+                       progress: bool | str | None = None) -> Iterator[Any]:
         """Like :meth:`imap`, but yield each result as soon as it is ready, in the
         order the tasks finish. The fastest way to get results.
 
@@ -370,7 +372,8 @@ class Pool:
                 )
             flags |= proto.FLAG_SKPROCESS
         elif not callable(fn):
-            raise TypeError(f"{kind}() needs a function or an Skprocess class, got {type(fn).__name__}: {fn!r}")
+            raise TypeError(f"{kind}() needs a function or an Skprocess class, got "
+                            f"{type(fn).__name__}: {fn!r}")
         try:
             return cerial.serialize(fn), flags
         except cerial.SerializationError as exc:
@@ -382,7 +385,8 @@ class Pool:
         choice = self._progress if progress is None else check_progress(progress)
         return open_bar(choice, job.total, job.label)
 
-    def _collect(self, job: Job, progress: bool | str | None, seconds: float | None = None) -> list[Any]:
+    def _collect(self, job: Job, progress: bool | str | None,
+                 seconds: float | None = None) -> list[Any]:
         deadline = _deadline(seconds)
         kill = False
         try:
@@ -408,7 +412,8 @@ class Pool:
             job.cancel(kill=kill)
             bar.close()
 
-    def _iterate(self, job: Job, progress: bool | str | None, seconds: float | None = None) -> Iterator[Any]:
+    def _iterate(self, job: Job, progress: bool | str | None,
+                 seconds: float | None = None) -> Iterator[Any]:
         deadline = _deadline(seconds)
         try:
             bar = self._bar(job, progress)

@@ -28,7 +28,6 @@ import struct
 import sys
 import threading
 import time
-import traceback
 from collections import OrderedDict
 from typing import Any
 
@@ -67,6 +66,8 @@ class _LifecycleFailure(Exception):
 
 
 def _format(exc: BaseException) -> str:
+    import traceback  # only on errors: a worker starts faster without it
+
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next  # start the traceback in the user's code
@@ -108,7 +109,8 @@ class _PoolChild:
                            "can tell() it); pass data to __init__ instead")
 
 
-def run_chunk(fn: Any, items: Any, flags: int, start: int, progress: Any) -> tuple[list[Any], BaseException | None, str | None]:
+def run_chunk(fn: Any, items: Any, flags: int, start: int,
+              progress: Any) -> tuple[list[Any], BaseException | None, str | None]:
     """Run *fn* on every item; return ``(results, error, traceback)``.
 
     ``results`` holds the results of the tasks before the one that failed (all of them
@@ -158,11 +160,13 @@ def _encode_done(out: list[Any]) -> tuple[int, int, bytes, list[bytes]]:
 
 def _stand_in(exc: BaseException, reason: BaseException) -> BaseException:
     error = RuntimeError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
-    error.add_note(f"(the task's exception could not be sent back as it was: {type(reason).__name__}: {reason})")
+    error.add_note("(the task's exception could not be sent back as it was: "
+                   f"{type(reason).__name__}: {reason})")
     return error
 
 
-def _encode_failed(out: list[Any], exc: BaseException, tb: str | None) -> tuple[int, int, bytes, list[Any], int]:
+def _encode_failed(out: list[Any], exc: BaseException,
+                   tb: str | None) -> tuple[int, int, bytes, list[Any], int]:
     try:
         meta = cerial.serialize((out, exc, tb))
     except Exception:
@@ -175,7 +179,8 @@ def _encode_failed(out: list[Any], exc: BaseException, tb: str | None) -> tuple[
     return proto.FAILED, 0, meta, [], len(out)
 
 
-def _sendable(out: list[Any], exc: BaseException, tb: str | None) -> tuple[list[Any], BaseException, str | None]:
+def _sendable(out: list[Any], exc: BaseException,
+              tb: str | None) -> tuple[list[Any], BaseException, str | None]:
     """Make a failure reply serializable: cut the results at the first one that cannot
     travel (it becomes the failure), or replace an exception that cannot travel."""
     try:
@@ -327,7 +332,8 @@ def _die_with_parent(parent_pid: int) -> bool:
     return True
 
 
-def worker_main(sock: socket.socket, lifeline: socket.socket, progress: Any, parent_pid: int) -> None:
+def worker_main(sock: socket.socket, lifeline: socket.socket, progress: Any,
+                parent_pid: int) -> None:
     """The target of every worker process."""
     global _exiting
     signal.signal(signal.SIGINT, signal.SIG_IGN)
