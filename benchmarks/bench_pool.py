@@ -1,6 +1,6 @@
 """Benchmark suitkaise's Pool against the stdlib pools, loky, mpire, pebble and a serial loop.
 
-Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d]
+Run ``.venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--only a,b,c,d,e]
 [--peers mp]`` (needs ``pip install loky mpire pebble``, unless ``--peers mp`` keeps
 only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenarios:
 
@@ -8,7 +8,10 @@ only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenari
     also the same over a ``list`` (informational: an input that must be serialized);
 (b) 200 CPU tasks, each ``sum(i * i for i in range(40_000))``: seconds;
 (c) pool creation to the first result of one task: milliseconds;
-(d) 2,000 tasks each returning 1 MB of ``bytes``, consumed as they arrive: MB/s.
+(d) 2,000 tasks each returning 1 MB of ``bytes``, consumed as they arrive: MB/s;
+(e) the cluster pool, ``Pool(cluster=...)``, on a local 2-worker Dask cluster beside a
+    hand-batched ``client.map`` over pickled chunks, and the local pool (see
+    ``bench_cluster.py``, which runs it alone; needs Dask distributed).
 
 The machine this runs on is shared and noisy, so the contenders alternate inside every
 repetition (in a rotating order), only medians are reported, and a warm-up call per
@@ -426,7 +429,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about 3 minutes)")
     parser.add_argument("--reps", type=int,
                         help="repetitions of (a) and (d); (b) and (c) get twice as many")
-    parser.add_argument("--only", default="a,b,c,d", help="scenarios to run, e.g. a,c")
+    parser.add_argument("--only", default="a,b,c,d,e", help="scenarios to run, e.g. a,c")
     parser.add_argument("--peers", choices=PEER_SETS, default="all",
                         help="'mp': compare with multiprocessing.Pool only")
     args = parser.parse_args()
@@ -451,6 +454,10 @@ def main() -> None:
         scenario_c(max(15, 2 * reps), verdicts)
     if "d" in chosen:
         scenario_d(reps_d, verdicts)
+    if "e" in chosen:
+        from bench_cluster import scenario_e
+
+        scenario_e(reps, verdicts)
     print(f"\nTargets (load average now {os.getloadavg()[0]:.2f}, "
           f"{time.perf_counter() - started:.0f} s in all):")
     print("\n".join(verdicts.lines))
