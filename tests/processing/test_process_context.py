@@ -72,6 +72,7 @@ NO_FORKSERVER = "forkserver" not in multiprocessing.get_all_start_methods()
 def test_forkserver_preloads_suitkaise_and_keeps_other_preloads():
     from multiprocessing import forkserver
 
+    _context.get_context("forkserver")  # done before the first forkserver process
     preload = forkserver._forkserver._preload_modules
     assert preload[0] == "__main__"  # multiprocessing's own default stays, first
     assert all(name in preload for name in _context.FORKSERVER_PRELOAD)

@@ -11,8 +11,9 @@ The default is the fastest method that is safe where we run:
 
 ``set_start_method()`` overrides the choice for every process started afterwards.
 
-Importing this module adds ``suitkaise.processing`` (and ``multiprocessing.sharedctypes``,
-which loads a process's status array) to the forkserver's preload list, after the
+Before the first process it starts with the forkserver, :func:`get_context` adds
+``suitkaise.processing`` (and ``multiprocessing.sharedctypes``, which loads a
+process's status array) to the forkserver's preload list, after the
 entries already there, so that a forkserver started from then on imports them once,
 and every child forked from it has them already (tens of milliseconds per child
 otherwise). Python 3.11's forkserver does not honour its default preload of
@@ -116,12 +117,15 @@ def default_start_method() -> str:
 
 def get_context(method: str | None = None) -> multiprocessing.context.BaseContext:
     """The multiprocessing context for *method* (default: :func:`get_start_method`)."""
-    return multiprocessing.get_context(method or get_start_method())
+    method = method or get_start_method()
+    if method == "forkserver":
+        preload_in_forkserver()
+    return multiprocessing.get_context(method)
 
 
 def preload_in_forkserver() -> None:
     """Add the modules of :data:`FORKSERVER_PRELOAD` to the forkserver's preload list
-    (once; done when this module is imported).
+    (once; done by :func:`get_context` before the first forkserver process).
 
     It takes effect when the forkserver starts (a forkserver already running keeps its
     list); the list is extended, never replaced, so a user's own preloads stay.
@@ -159,5 +163,3 @@ def bootstrapping() -> bool:
     """True while a spawn/forkserver child is importing the main module."""
     return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
-
-preload_in_forkserver()

@@ -29,13 +29,12 @@ from typing import Any
 
 from ... import cerial
 from ...sk import sk
-from .._context import MISSING_MAIN_GUARD_EXIT
+from .._context import MISSING_MAIN_GUARD_EXIT, bootstrapping
 from . import _protocol as proto
 from ._errors import PoolClosedError, PoolTimeoutError
 from ._job import Job, decode
 from ._progress import Bar, check_progress, open_bar
 from .backends import make_backend
-from .backends._local import in_bootstrap
 
 __all__ = ("Pool",)
 
@@ -199,7 +198,7 @@ class Pool:
         start_method: str | None = None,
         cluster: Any = None,
     ) -> None:
-        if in_bootstrap():
+        if bootstrapping() and threading.current_thread() is threading.main_thread():
             # A spawn/forkserver worker is importing a main script that makes a pool
             # unguarded; leave quietly, the parent explains (MISSING_MAIN_GUARD).
             os._exit(MISSING_MAIN_GUARD_EXIT)

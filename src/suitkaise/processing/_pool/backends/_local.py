@@ -5,7 +5,7 @@
     parent (dispatcher thread)                        worker process
     socket  <=========== socketpair (tasks, replies) ==========> socket
     lifeline socket  ---- never written; EOF = parent gone ----> watcher thread
-    progress RawArray  <--- index of the running task ---------  (tracked chunks)
+    progress slot  <------- index of the running task ---------  (tracked chunks)
     process.sentinel  <--- readable once the worker has exited
 
 Every socket is recorded with :func:`~.._protocol.close_in_children` and closed in
@@ -17,7 +17,6 @@ the fork that starts that worker).
 
 from __future__ import annotations
 
-import mmap
 import os
 import socket
 import sys
@@ -25,7 +24,7 @@ import threading
 import warnings
 from typing import Any
 
-from ..._context import bootstrapping, get_context
+from ..._context import get_context
 from .. import _protocol as proto
 from .._dispatch import Dispatcher
 from .._worker import load_prctl, worker_main
@@ -42,20 +41,13 @@ class WorkerProcess:
             proto.tune(s)
         proto.close_in_children(sock, lifeline)
         proto.close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
-        self._mapping: mmap.mmap | None = None
+        self._slot = proto.SharedSlot(ctx)
+        self.progress: Any = self._slot.view
         try:
-            if ctx.get_start_method() == "fork":
-                # Shared anonymous memory, inherited by the forked worker: cheaper than
-                # a RawArray (no heap lock, no file).
-                self._mapping = mmap.mmap(-1, 8)
-                self.progress: Any = memoryview(self._mapping).cast("q")
-            else:
-                self.progress = ctx.RawArray("q", 1)
-            self.progress[0] = -1
             parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
             self.process = ctx.Process(
                 target=worker_main,
-                args=(child_sock, child_lifeline, self.progress, parent_pid),
+                args=(child_sock, child_lifeline, self._slot.for_child(), parent_pid),
                 name=f"{label}-worker-{number}",
                 daemon=False,  # a task may start processes of its own
             )
@@ -73,6 +65,7 @@ class WorkerProcess:
             proto.forget(sock, lifeline)
             sock.close()
             lifeline.close()
+            self._slot.close()
             raise
         finally:
             proto.forget(child_sock, child_lifeline)
@@ -108,9 +101,7 @@ class WorkerProcess:
             self.process.close()
         except ValueError:  # still running: leave it to the atexit safety net
             pass
-        if self._mapping is not None:
-            self.progress.release()
-            self._mapping.close()
+        self._slot.close()
 
 
 class LocalBackend(Dispatcher):
@@ -134,8 +125,3 @@ class LocalBackend(Dispatcher):
             crash_retries=crash_retries,
             label=label,
         )
-
-
-def in_bootstrap() -> bool:
-    """True while a spawn/forkserver child imports the main module (no pool may start)."""
-    return bootstrapping() and threading.current_thread() is threading.main_thread()
