@@ -75,8 +75,12 @@ def _half_hook_reduce(obj: Any) -> tuple[Any, ...]:
     )
 
 
-def _load_builtins() -> None:
-    """Import every built-in handler, once; other threads wait until it is done."""
+def load_builtins() -> None:
+    """Import every built-in handler, once; other threads wait until it is done.
+
+    Done on first use; a process about to fork workers calls it first, so they are
+    born with the handlers.
+    """
     global _builtins
     with _lock:
         if _builtins != _NOT_LOADED:
@@ -104,7 +108,7 @@ def _load_lazy(cls: type) -> bool:
 
 def _resolve(cls: type) -> Reducer:
     if _builtins != _LOADED:
-        _load_builtins()
+        load_builtins()
     if _lazy and _load_lazy(cls):
         return _resolve(cls)
     if callable(getattr(cls, "__serialize__", None)) and not issubclass(cls, type):

@@ -24,6 +24,7 @@ import threading
 import warnings
 from typing import Any
 
+from ....cerial._registry import load_builtins
 from ..._context import get_context
 from .. import _protocol as proto
 from .._dispatch import Dispatcher
@@ -113,7 +114,8 @@ class LocalBackend(Dispatcher):
         ctx = get_context(start_method)
         self.start_method = ctx.get_start_method()
         if self.start_method == "fork":
-            load_prctl()  # forked workers inherit it
+            load_prctl()  # forked workers inherit it, and cerial's handlers
+            load_builtins()
 
         def launch(number: int) -> WorkerProcess:
             return WorkerProcess(ctx, number, label)
