@@ -72,6 +72,7 @@ TARGET_SECONDS = 0.05
 MAX_CHUNK = 1 << 20
 _FUNCTIONS = 16  # task functions whose tokens are kept
 _RESENDS = 3  # times a chunk the cluster cancelled by itself is sent again
+_RECOUNT = 1.0  # seconds between two counts of the cluster's threads
 
 _RUNNING, _CLOSING, _STOPPED = "running", "closing", "stopped"
 
@@ -112,7 +113,8 @@ class DaskBackend(Backend):
     """Runs a pool's chunks on the Dask cluster *cluster* (see :func:`connect`).
 
     *workers* caps the chunks running at once; ``None`` follows the cluster's thread
-    count, read again at every call (a cluster may gain or lose workers).
+    count, read again at a call a second or more after the last count (a cluster may
+    gain or lose workers).
     """
 
     def __init__(self, *, cluster: Any, workers: int | None, crash_retries: int = 0,
@@ -126,6 +128,7 @@ class DaskBackend(Backend):
             raise
         self.workers = count
         self._follow_cluster = workers is None
+        self._counted = time.monotonic()
         self.lock = threading.Lock()
         self.pid = os.getpid()
         self.label = label
@@ -165,9 +168,13 @@ class DaskBackend(Backend):
         return []  # the workers are the cluster's
 
     def submit(self, job: Job) -> None:
-        if self._follow_cluster:  # the cluster may have grown or shrunk since the last call
+        now = time.monotonic()
+        if self._follow_cluster and now - self._counted > _RECOUNT:
+            # the cluster may have grown or shrunk since the last call (asking costs a
+            # round trip to the scheduler, so not more than once a second)
             try:
                 self.workers = job.workers = _threads(self._client)
+                self._counted = now
             except Exception:
                 pass  # keep the last count; submitting tells whether the cluster is there
         with self.lock:
