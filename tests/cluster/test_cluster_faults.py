@@ -10,8 +10,9 @@ import time
 import pytest
 from _support import TIMEOUT
 from cluster_probes import alive, wait_for
+from distributed import Client
 
-from suitkaise.processing import Pool, PoolTimeoutError, WorkerDiedError
+from suitkaise.processing import BrokenPoolError, Pool, PoolTimeoutError, WorkerDiedError
 
 
 def test_a_worker_that_dies_fails_its_tasks_with_a_clear_error(dask_cluster):
@@ -111,3 +112,26 @@ def test_workers_defaults_to_the_cluster_threads(dask_cluster):
     with Pool(1, cluster=dask_cluster) as pool:
         assert pool.workers == 1
         assert pool.map(abs, [-1, -2, -3]) == [1, 2, 3]
+
+
+def test_a_client_closed_under_the_pool_breaks_it_cleanly(dask_cluster):
+    client = Client(dask_cluster, set_as_default=False)
+    pool = Pool(cluster=client)
+    assert pool.map(abs, [-1]) == [1]
+    client.close()
+    with pytest.raises(BrokenPoolError, match="cannot send work"):
+        pool.map(abs, [-2])
+    assert pool.state == "broken"
+    pool.close()
+    assert pool.join(TIMEOUT)
+    with pytest.raises(ValueError, match="closed"):
+        Pool(cluster=client)
+
+
+def test_a_pool_made_from_an_address_closes_its_own_client(dask_cluster):
+    pool = Pool(cluster=dask_cluster.scheduler_address)
+    client = pool._backend._client
+    assert pool.map(abs, [-3]) == [3]
+    pool.close()
+    assert pool.join(TIMEOUT)
+    assert client.status == "closed"

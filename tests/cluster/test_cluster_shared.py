@@ -13,6 +13,7 @@ from _support import TIMEOUT
 
 from suitkaise import cerial
 from suitkaise.processing import (
+    BrokenPoolError,
     Pool,
     PoolTimeoutError,
     RemoteTraceback,
@@ -189,3 +190,41 @@ def test_pool_type_checks_are_the_same(make_pool):
     with pytest.raises(TypeError, match="function"):
         pool.map(42, [1])
     assert isinstance(pool, Pool)
+
+
+def test_imap_keeps_a_bounded_amount_of_work_ahead(make_pool):
+    pool = make_pool()
+    pulled = 0
+
+    def endless():
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield pulled
+
+    def slow_identity(x):
+        time.sleep(0.001)  # a known cost: chunks (and the window) stay small
+        return x
+
+    results = pool.imap(slow_identity, endless())
+    assert [next(results) for _ in range(10)] == list(range(1, 11))
+    assert pulled < 2000  # the input is read a window at a time, not drained
+    results.close()
+
+
+def test_terminate_fails_a_waiting_call(make_pool):
+    pool = make_pool()
+    future = pool.map.background()(time.sleep, [30, 30])
+    time.sleep(0.2)  # let the call start (a call not yet started fails the same way)
+    pool.terminate()
+    with pytest.raises(BrokenPoolError):
+        future.result(timeout=TIMEOUT)
+    assert pool.state == "terminated"
+
+
+def test_close_lets_running_calls_finish(make_pool):
+    pool = make_pool()
+    future = pool.map.background()(lambda x: x * 3, range(50))
+    pool.close()
+    assert pool.join(TIMEOUT)
+    assert future.result(timeout=TIMEOUT) == [x * 3 for x in range(50)]

@@ -341,11 +341,11 @@ class Dispatcher(Backend):
         if outcome == "broken":
             self._broken = error
         for job in self._jobs:
-            job.fail(_copy(error))
+            job.fail(error.renewed())
         for slot in self._slots:
             if slot is not None:
                 for chunk in slot.inflight:
-                    chunk.job.fail(_copy(error))
+                    chunk.job.fail(error.renewed())
                 self._kill(slot)
         self._jobs = []
 
@@ -710,13 +710,6 @@ class Dispatcher(Backend):
         self._wake_r.close()
         self._wake_w.close()
         _live.discard(self)
-
-
-def _copy(error: BrokenPoolError) -> BrokenPoolError:
-    # Each waiting call raises its own instance (a raise writes to __traceback__).
-    copy = BrokenPoolError(str(error))
-    copy.__cause__ = error.__cause__
-    return copy
 
 
 _live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()

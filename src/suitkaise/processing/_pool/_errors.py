@@ -49,6 +49,13 @@ class BrokenPoolError(ProcessError, BrokenProcessPool):
     It is also a :class:`concurrent.futures.process.BrokenProcessPool`.
     """
 
+    def renewed(self) -> BrokenPoolError:
+        """A new instance with the same message and cause, for one more waiting call
+        (each call raises its own: raising writes to ``__traceback__``)."""
+        copy = type(self)(str(self))
+        copy.__cause__ = self.__cause__
+        return copy
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 

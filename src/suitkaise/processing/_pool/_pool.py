@@ -236,7 +236,8 @@ class Pool:
 
     @property
     def workers(self) -> int:
-        """How many worker processes the pool keeps."""
+        """How many worker processes the pool keeps (on a cluster: how many tasks may
+        run at once, which may follow the cluster's size)."""
         return self._backend.workers
 
     @property

@@ -14,7 +14,8 @@ from ._base import Backend
 
 __all__ = ("BACKENDS", "Backend", "make_backend")
 
-#: The backend names ``Pool(backend=...)`` accepts.
+#: The backends :func:`make_backend` knows (``Pool()`` uses "local", ``Pool(cluster=...)``
+#: "dask").
 BACKENDS: tuple[str, ...] = ("local", "dask")
 
 

@@ -8,9 +8,9 @@ the backend cuts chunks with ``job.take(limit)``, runs them, and reports with
 decodes the results, and calls :meth:`Backend.wake` whenever it changed the job in a
 way the backend must look at (more input, room in the window, a cancellation).
 
-The local backend (:mod:`._local`) runs worker processes on this machine; a cluster
-backend (Dask, say) would run the same chunks through the same worker code
-(:func:`~.._worker.run_chunk`) on remote workers.
+The local backend (:mod:`._local`) runs worker processes on this machine; the Dask
+backend (:mod:`._dask`) runs the same chunks through the same worker code
+(:func:`~.._worker.run_chunk`) on a cluster's workers.
 """
 
 from __future__ import annotations

@@ -85,6 +85,9 @@ def connect(cluster: Any) -> tuple[Client, bool]:
     ``scheduler_address`` (``LocalCluster``, ...).
     """
     if isinstance(cluster, distributed.Client):
+        if cluster.asynchronous:
+            raise ValueError("the Dask Client given as cluster= is asynchronous; the Pool needs "
+                             "a synchronous one (asynchronous=False)")
         if cluster.status not in ("running", "connecting", "newly-created"):
             raise ValueError(f"the Dask Client given as cluster= is {cluster.status}")
         return cluster, False
@@ -172,11 +175,13 @@ class DaskBackend(Backend):
         if self._follow_cluster and now - self._counted > _RECOUNT:
             # the cluster may have grown or shrunk since the last call (asking costs a
             # round trip to the scheduler, so not more than once a second)
+            self._counted = now
             try:
-                self.workers = job.workers = _threads(self._client)
-                self._counted = now
+                counts = self._client.nthreads()
             except Exception:
-                pass  # keep the last count; submitting tells whether the cluster is there
+                counts = {}  # keep the last count; submitting tells whether the cluster is there
+            if counts:
+                self.workers = job.workers = sum(counts.values())
         with self.lock:
             self._check_open()
             key = (job.fn_bytes, job.flags)
@@ -197,6 +202,7 @@ class DaskBackend(Backend):
             self._tokens[job] = self._token(job.fn_bytes)
             self._jobs.append(job)
             self._fill()
+            self._check_open()  # sending may have found the client closed
 
     def _check_open(self) -> None:
         if self._state != _RUNNING:
@@ -239,7 +245,8 @@ class DaskBackend(Backend):
         with self.lock:
             futures = self._stop("terminated", BrokenPoolError(
                 "the Pool was terminated while this call was waiting for its results"))
-        self._cancel(futures, set())
+        if futures:
+            self._cancel(futures, set())
         self._release_client()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -285,18 +292,37 @@ class DaskBackend(Backend):
                                      strict=True):
                 column.append(value)
         *arguments, keys = columns
-        futures = self._client.map(run_batch, *arguments, key=keys, pure=False)
+        try:
+            futures = self._client.map(run_batch, *arguments, key=keys, pure=False)
+        except Exception as exc:  # the Client was closed (by its owner, or as the scheduler went)
+            error = BrokenPoolError(f"cannot send work to the Dask cluster at {self.address}: "
+                                    f"{type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            self._stop("broken", error)  # nothing of ours runs there any more
+            return
         for future, (chunk, _) in zip(futures, batch, strict=True):
             self._running[future.key] = (future, chunk)
         self._completed.update(futures)
         self._has_work.notify()
 
     def _collect(self) -> None:
-        """(Collector thread.) Hand every finished chunk to :meth:`_done`.
+        """(Collector thread.) Settle every finished chunk; release an owned Client once
+        the pool has stopped.
 
         ``as_completed(with_results=True)`` fetches each result on Dask's event loop as
         soon as its chunk is done, many at once: a fetch that waits (the worker holding
         the result died, and Dask redoes the chunk) holds up only its own chunk."""
+        try:
+            self._collect_until_stopped()
+        except BaseException as exc:  # a bug here must not leave callers waiting forever
+            error = BrokenPoolError(f"the Pool's collector thread failed: "
+                                    f"{type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            with self.lock:
+                self._stop("broken", error)
+        self._release_client()
+
+    def _collect_until_stopped(self) -> None:
         completed = self._completed
         while True:
             with self.lock:
@@ -308,47 +334,43 @@ class DaskBackend(Backend):
                 batch = completed.next_batch(block=True)
             except StopIteration:
                 continue
-            for future, result in batch:
-                self._done(future, result)
+            cancel: list[Future] = []
+            with self.lock:
+                for future, result in batch:
+                    cancel += self._settle(future, result)
+                self._fill()
+                self._maybe_finish()
+            if cancel:
+                self._cancel(cancel, set())
 
-    def _done(self, future: Future, result: Any) -> None:
-        """A chunk's task has ended, one way or another; *result* is its reply buffers,
-        its error as ``(type, error, traceback)``, or a ``CancelledError``."""
-        buffers: list[bytes] | None = None
-        error: BaseException | None = None
-        if future.status == "finished":
-            buffers = result
-        elif future.status == "error":
-            error = result[1]
-        cancel: list[Future] = []
-        with self.lock:
-            entry = self._running.pop(future.key, None)
-            if entry is None:
-                return  # terminated meanwhile
-            chunk = entry[1]
-            job = chunk.job
-            if job.closed:
-                job.inflight -= chunk.n  # nobody waits for these results
-            elif buffers is not None:
-                self._deliver(chunk, buffers)
-            elif error is not None:
-                self._failed(chunk, error)
-            elif self._client.status != "running":  # cancelled as the scheduler went
-                cancel = self._stop("broken", BrokenPoolError(
-                    f"lost the Dask scheduler at {self.address} while tasks "
-                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() were running"))
-            elif chunk.resent < _RESENDS:  # cancelled by the cluster (it lost track of
-                chunk.resent += 1          # the task as a worker died, say): send it again
-                job.requeue_chunk(chunk)
-            else:
-                job.lost(chunk, RuntimeError(
-                    f"the Dask cluster at {self.address} cancelled tasks "
-                    f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() "
-                    f"{_RESENDS + 1} times ({result})"), chunk.start)
-            self._fill()
-            self._maybe_finish()
-        if cancel:
-            self._cancel(cancel, set())
+    def _settle(self, future: Future, result: Any) -> list[Future]:
+        """(Lock held.) A chunk's task has ended; *result* is its reply buffers (a
+        list), its error as ``(type, error, traceback)``, or a ``CancelledError``.
+        Returns the futures to cancel (all of them, if the scheduler is gone)."""
+        entry = self._running.pop(future.key, None)
+        if entry is None:
+            return []  # forgotten meanwhile (its call ended, or the pool stopped)
+        chunk = entry[1]
+        job = chunk.job
+        if job.closed:
+            job.inflight -= chunk.n  # nobody waits for these results
+        elif isinstance(result, list):
+            self._deliver(chunk, result)
+        elif isinstance(result, tuple):
+            self._failed(chunk, result[1])
+        elif self._client.status != "running":  # cancelled as the scheduler went
+            return self._stop("broken", BrokenPoolError(
+                f"lost the Dask scheduler at {self.address} while tasks "
+                f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() were running"))
+        elif chunk.resent < _RESENDS:  # cancelled by the cluster (it lost track of the
+            chunk.resent += 1          # task as a worker died, say): send it again
+            job.requeue_chunk(chunk)
+        else:
+            job.lost(chunk, RuntimeError(
+                f"the Dask cluster at {self.address} cancelled tasks "
+                f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() "
+                f"{_RESENDS + 1} times ({result})"), chunk.start)
+        return []
 
     def _deliver(self, chunk: Chunk, buffers: list[bytes]) -> None:
         kind, flags, _, _, elapsed, meta_len, n_raw = proto.REPLY_HEAD.unpack_from(buffers[0])
@@ -363,7 +385,7 @@ class DaskBackend(Backend):
         """The cluster could not run *chunk* (not the task's own error: that comes back
         as a reply)."""
         job = chunk.job
-        if type(error).__name__ == "KilledWorker":
+        if isinstance(error, distributed.KilledWorker):
             if chunk.attempt < self._crash_retries:
                 job.inflight -= chunk.n
                 job.requeue.append(Chunk(job, chunk.start, chunk.items, chunk.attempt + 1))
@@ -411,13 +433,17 @@ class DaskBackend(Backend):
                     restart.add(key)
 
     def _cancel(self, futures: list[Future], stuck: set[Any]) -> None:
-        """Cancel *futures*; restart the workers running the ones in *stuck*."""
+        """Cancel *futures*; restart the workers running the ones in *stuck*, if a
+        nanny can restart them (a Dask thread cannot be stopped otherwise; restarting
+        a worker also re-runs, elsewhere, whatever else it was running)."""
         client = self._client
         try:
             workers = []
             if stuck:
+                nannies = {address for address, info in client.scheduler_info()["workers"].items()
+                           if info.get("nanny")}
                 workers = [address for address, keys in client.processing().items()
-                           if stuck.intersection(keys)]
+                           if address in nannies and stuck.intersection(keys)]
             client.cancel(futures, force=True)
             if workers:
                 threading.Thread(target=self._restart, args=(workers,), daemon=True,
@@ -429,7 +455,7 @@ class DaskBackend(Backend):
         try:
             self._client.restart_workers(workers, raise_for_error=False)
         except Exception:
-            pass  # a worker without a nanny cannot be restarted; its task runs to its end
+            pass  # the scheduler is gone, or the restart failed: nothing more to do
 
     def _stop(self, outcome: str, error: BrokenPoolError) -> list[Future]:
         """(Lock held.) Stop now: fail every waiting call; the futures to cancel."""
@@ -440,9 +466,9 @@ class DaskBackend(Backend):
             if outcome == "broken":
                 self._broken = error
             for job in self._jobs:
-                job.fail(BrokenPoolError(str(error)))
+                job.fail(error.renewed())
             for _, chunk in self._running.values():
-                chunk.job.fail(BrokenPoolError(str(error)))
+                chunk.job.fail(error.renewed())
         self._jobs = []
         self._tokens.clear()
         self._running.clear()
@@ -454,6 +480,7 @@ class DaskBackend(Backend):
     def _maybe_finish(self) -> None:
         if self._state == _CLOSING and not self._jobs and not self._running:
             self._state = _STOPPED
+            self._completed.clear()
             self._stopped.set()
             self._has_work.notify_all()
 

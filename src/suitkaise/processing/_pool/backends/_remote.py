@@ -10,7 +10,8 @@ A cluster backend (:mod:`._dask`) sends each batch as one remote task::
 The function and its arguments cross the cluster as cerial bytes, so whatever cerial
 takes (lambdas, closures, classes defined in ``__main__``, locks...) runs on a remote
 worker that never saw its source; the cluster's own serializer only moves ``bytes``.
-This module is imported on the remote workers: it imports only what a batch needs.
+This module is what the remote workers import (with the ``suitkaise.processing``
+package around it, which loads its names lazily).
 """
 
 from __future__ import annotations
