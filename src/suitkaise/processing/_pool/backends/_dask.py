@@ -7,7 +7,7 @@
     _fill(): job.take() -> chunk
       cerial args --client.map(run_batch, token, fn, args)->  -> run_batch (._remote)
     collector thread <-- as_completed <-- reply buffers ----------    run_chunk, _reply
-    _done(): job.deliver / job.lost / retry, then _fill() again
+    _settle(): job.deliver / job.lost / retry; then one _fill() per batch
 
 The chunks are the same as the local pool's (cut by :meth:`Job.take`, sized by a
 :class:`ChunkSizer` that asks for longer chunks, since each costs the cluster a few
@@ -24,11 +24,13 @@ Faults: Dask re-runs a task whose worker died on another worker, up to the
 scheduler's ``allowed-failures`` setting, and then reports ``KilledWorker``; that
 becomes a :class:`WorkerDiedError` for the chunk's tasks (or one more run per
 ``crash_retries``). A cancelled call (timeout, Ctrl-C) cancels its pending chunks and
-restarts the workers still running them (Dask's nanny starts fresh processes), since
-a running thread cannot be stopped otherwise. Losing the scheduler breaks the pool.
+restarts the workers with a nanny still running them (it starts fresh processes),
+since a running thread cannot be stopped otherwise. Losing the scheduler, or a Client
+closed under the pool, breaks the pool.
 
 One collector thread per pool takes the finished chunks from
-``distributed.as_completed`` and hands them to their jobs.
+``distributed.as_completed``, settles them, and closes the pool's own Client once
+the pool has stopped.
 """
 
 from __future__ import annotations
