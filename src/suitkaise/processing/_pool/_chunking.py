@@ -24,7 +24,11 @@ Three caps apply on top, in :meth:`Job.take <._job.Job.take>`:
 
 from __future__ import annotations
 
-__all__ = ("GUIDED_FLOOR", "MAX_CHUNK", "RAMP", "TARGET_BYTES", "TARGET_SECONDS", "ChunkSizer")
+from collections import OrderedDict
+from typing import Any
+
+__all__ = ("GUIDED_FLOOR", "MAX_CHUNK", "RAMP", "TARGET_BYTES", "TARGET_SECONDS", "ChunkSizer",
+           "SizerCache")
 
 #: Seconds of worker time one chunk should take.
 TARGET_SECONDS = 0.008
@@ -90,3 +94,26 @@ class ChunkSizer:
         if self.nbytes > 0:
             size = min(size, TARGET_BYTES * items / self.nbytes)
         return max(1, int(size))
+
+
+class SizerCache:
+    """The :class:`ChunkSizer` of each task (function bytes and flags), shared by the
+    calls that run it; the *limit* most recently used are kept."""
+
+    def __init__(self, limit: int, target_seconds: float = TARGET_SECONDS,
+                 largest: int = MAX_CHUNK) -> None:
+        self._limit = limit
+        self._target = target_seconds
+        self._largest = largest
+        self._sizers: OrderedDict[Any, ChunkSizer] = OrderedDict()
+
+    def get(self, key: Any) -> ChunkSizer:
+        """The sizer for *key*, a new one the first time."""
+        sizer = self._sizers.get(key)
+        if sizer is None:
+            sizer = self._sizers[key] = ChunkSizer(self._target, self._largest)
+            if len(self._sizers) > self._limit:
+                self._sizers.popitem(last=False)
+        else:
+            self._sizers.move_to_end(key)
+        return sizer

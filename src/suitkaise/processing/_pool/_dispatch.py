@@ -48,11 +48,11 @@ from typing import Any
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT, mark_fork_safe
 from . import _protocol as proto
-from ._chunking import ChunkSizer
-from ._errors import BrokenPoolError, PoolClosedError, WorkerDiedError, describe_exit
+from ._chunking import SizerCache
+from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
 from ._job import Chunk, Job, Reply, take_next
 from ._worker import FN_CACHE
-from .backends._base import Backend
+from .backends._base import CLOSING, RUNNING, Backend
 
 __all__ = ("DEPTH", "QUEUE_BEHIND", "QUEUE_SHORT", "TRACK_MAX", "Dispatcher")
 
@@ -73,7 +73,7 @@ STALL = 0.02
 _STALL_TIMEVAL = struct.pack("ll", 0, int(STALL * 1e6))
 _WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
-_RUNNING, _CLOSING, _STOPPING = "running", "closing", "stopping"
+_RUNNING, _CLOSING, _STOPPING = RUNNING, CLOSING, "stopping"
 _WAKE, _SOCK, _EXIT = 0, 1, 2
 
 
@@ -131,7 +131,7 @@ class Dispatcher(Backend):
         self._startup_failures = 0
         self._fn_ids: OrderedDict[bytes, int] = OrderedDict()
         self._next_fn_id = 0
-        self._sizers: OrderedDict[tuple[bytes, int], ChunkSizer] = OrderedDict()
+        self._sizers = SizerCache(_SIZERS)
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -196,34 +196,15 @@ class Dispatcher(Backend):
     # ----------------------------------------------------------- callers' side
 
     @property
-    def state(self) -> str:
-        if self._state == _RUNNING:
-            return "running"
-        if self._state == _CLOSING:
-            return "closing"
-        return self._outcome
-
-    @property
     def worker_pids(self) -> list[int]:
         with self.lock:
             return [s.proc.pid for s in self._slots if s is not None and not s.killed]
 
     def submit(self, job: Job) -> None:
         with self.lock:
-            if self._state != _RUNNING:
-                if self._broken is not None:
-                    raise BrokenPoolError(str(self._broken))
-                raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
+            self.check_open()
             job.fn_id = self._fn_id(job.fn_bytes)
-            key = (job.fn_bytes, job.flags)
-            sizer = self._sizers.get(key)
-            if sizer is None:
-                sizer = self._sizers[key] = ChunkSizer()
-                if len(self._sizers) > _SIZERS:
-                    self._sizers.popitem(last=False)
-            else:
-                self._sizers.move_to_end(key)
-            job.start(sizer)
+            job.start(self._sizers.get((job.fn_bytes, job.flags)))
             self._jobs.append(job)
             self._fill()  # send the first chunks from this thread: no hand-off to wait for
             signal = self._want_write

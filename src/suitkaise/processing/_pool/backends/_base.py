@@ -19,10 +19,15 @@ import abc
 import threading
 from typing import TYPE_CHECKING
 
+from .._errors import BrokenPoolError, PoolClosedError
+
 if TYPE_CHECKING:
     from .._job import Job
 
-__all__ = ("Backend",)
+__all__ = ("CLOSING", "RUNNING", "Backend")
+
+#: The states every backend shares; each adds its own for "stopping" or "stopped".
+RUNNING, CLOSING = "running", "closing"
 
 
 class Backend(abc.ABC):
@@ -32,6 +37,12 @@ class Backend(abc.ABC):
     workers: int
     #: Guards every job of this backend (the jobs' conditions use it).
     lock: threading.Lock
+    #: RUNNING, CLOSING or the backend's own stopping/stopped state.
+    _state: str = RUNNING
+    #: What :attr:`state` says once stopped: "closed", "terminated" or "broken".
+    _outcome: str = "closed"
+    #: Why the backend broke, if it did.
+    _broken: BrokenPoolError | None = None
 
     @abc.abstractmethod
     def submit(self, job: Job) -> None:
@@ -54,9 +65,16 @@ class Backend(abc.ABC):
         """Wait until every worker has stopped (after close or terminate); False on timeout."""
 
     @property
-    @abc.abstractmethod
     def state(self) -> str:
         """``"running"``, ``"closing"``, ``"closed"``, ``"terminated"`` or ``"broken"``."""
+        return self._state if self._state in (RUNNING, CLOSING) else self._outcome
+
+    def check_open(self) -> None:
+        """(Lock held.) Raise ``BrokenPoolError``/``PoolClosedError`` unless running."""
+        if self._state != RUNNING:
+            if self._broken is not None:
+                raise BrokenPoolError(str(self._broken))
+            raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
 
     @property
     @abc.abstractmethod

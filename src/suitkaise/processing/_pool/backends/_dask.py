@@ -44,10 +44,10 @@ from typing import TYPE_CHECKING, Any
 
 from .... import cerial
 from .. import _protocol as proto
-from .._chunking import ChunkSizer
-from .._errors import BrokenPoolError, PoolClosedError, WorkerDiedError
+from .._chunking import SizerCache
+from .._errors import BrokenPoolError, WorkerDiedError
 from .._job import Chunk, Job, Reply, take_next
-from ._base import Backend
+from ._base import CLOSING, RUNNING, Backend
 from ._remote import run_batch
 
 try:
@@ -76,7 +76,7 @@ _FUNCTIONS = 16  # task functions whose tokens are kept
 _RESENDS = 3  # times a chunk the cluster cancelled by itself is sent again
 _RECOUNT = 1.0  # seconds between two counts of the cluster's threads
 
-_RUNNING, _CLOSING, _STOPPED = "running", "closing", "stopped"
+_RUNNING, _CLOSING, _STOPPED = RUNNING, CLOSING, "stopped"
 
 
 def connect(cluster: Any) -> tuple[Client, bool]:
@@ -146,7 +146,7 @@ class DaskBackend(Backend):
         self._running: dict[Any, tuple[Future, Chunk]] = {}
         self._functions: OrderedDict[bytes, str] = OrderedDict()
         self._tokens: dict[Job, str] = {}
-        self._sizers: OrderedDict[tuple[bytes, int], ChunkSizer] = OrderedDict()
+        self._sizers = SizerCache(_FUNCTIONS, TARGET_SECONDS, MAX_CHUNK)
         self._state = _RUNNING
         self._outcome = "closed"
         self._broken: BrokenPoolError | None = None
@@ -159,14 +159,6 @@ class DaskBackend(Backend):
         self._collector.start()
 
     # ----------------------------------------------------------- callers' side
-
-    @property
-    def state(self) -> str:
-        if self._state == _RUNNING:
-            return "running"
-        if self._state == _CLOSING:
-            return "closing"
-        return self._outcome
 
     @property
     def worker_pids(self) -> list[int]:
@@ -185,15 +177,8 @@ class DaskBackend(Backend):
             if counts:
                 self.workers = job.workers = sum(counts.values())
         with self.lock:
-            self._check_open()
-            key = (job.fn_bytes, job.flags)
-            sizer = self._sizers.get(key)
-            if sizer is None:
-                sizer = self._sizers[key] = ChunkSizer(TARGET_SECONDS, MAX_CHUNK)
-                if len(self._sizers) > _FUNCTIONS:
-                    self._sizers.popitem(last=False)
-            else:
-                self._sizers.move_to_end(key)
+            self.check_open()
+            sizer = self._sizers.get((job.fn_bytes, job.flags))
             job.start(sizer)
             job.even = True  # the scheduler balances the chunks; each costs it milliseconds
             if sizer.known:
@@ -204,13 +189,7 @@ class DaskBackend(Backend):
             self._tokens[job] = self._token(job.fn_bytes)
             self._jobs.append(job)
             self._fill()
-            self._check_open()  # sending may have found the client closed
-
-    def _check_open(self) -> None:
-        if self._state != _RUNNING:
-            if self._broken is not None:
-                raise BrokenPoolError(str(self._broken))
-            raise PoolClosedError(f"this Pool is {self.state}: it takes no new work")
+            self.check_open()  # sending may have found the client closed
 
     def _token(self, fn_bytes: bytes) -> str:
         """(Lock held.) The name workers cache the loaded task function under."""
