@@ -61,7 +61,9 @@ from typing import Any
 from .. import cerial
 from ._context import mark_fork_safe
 
-__all__ = ("DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "decode", "encode")
+__all__ = (
+    "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "decode", "encode",
+)
 
 _POSIX = hasattr(select, "poll") and os.name == "posix"
 #: Largest message (kind byte and body) written directly by the caller: multiprocessing
@@ -84,6 +86,12 @@ _LONG_LENGTH = struct.Struct("!Q")
 _CERIAL, _PICKLE, _BYTES = b"\x00", b"\x01", b"\x02"
 #: Exact types whose values pickle exactly as cerial would pickle them.
 _PLAIN = frozenset({int, float, str, bool, type(None), bytes})
+#: The plain types that are pickled whole (Sender.send checks them first, inline).
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+_dumps, _loads = pickle.dumps, pickle.loads
+
+#: What :meth:`Receiver.get` returns at EOF (or when the connection fails).
+CLOSED: Any = object()
 #: Tuples, lists and dicts of plain values up to this length are pickled too.
 _PLAIN_ITEMS = 16
 
@@ -195,6 +203,28 @@ class Receiver:
             return self.conn.poll(timeout)
         return bool(self._ready.poll(_millis(timeout)))
 
+    def get(self) -> Any:
+        """The next message, decoded (:func:`decode`); blocks until it is complete.
+        :data:`CLOSED` at EOF or when the connection fails (what decoding raises, it
+        raises).
+
+        The usual case inline: nothing buffered, and one read brings exactly one small
+        pickled message.
+        """
+        try:
+            if self._ready is not None and not self._rest:
+                data = os.read(self._fd, _CHUNK)
+                size = len(data)
+                if size > 5 and data[4] == 1 and _LENGTH.unpack_from(data)[0] == size - 4:
+                    return _loads(data[5:])
+                if not data:
+                    return CLOSED
+                self._rest = data
+            message = self.recv(reuse=True)
+        except (EOFError, OSError):
+            return CLOSED
+        return decode(message)
+
     def recv(self, *, reuse: bool = False) -> bytes | bytearray | memoryview:
         """The next message; blocks until it is complete. Raises ``EOFError`` at EOF.
 
@@ -270,7 +300,10 @@ class Waiter:
 
             return wait(list(self._objects.values()), timeout)
         objects = self._objects
-        return [objects[fd] for fd, _ in self._poll.poll(_millis(timeout))]
+        ready = self._poll.poll(None if timeout is None else _millis(timeout))
+        if len(ready) == 1:  # (the usual case, without a list comprehension's frame)
+            return [objects[ready[0][0]]]
+        return [objects[fd] for fd, _ in ready]
 
 
 class Sender:
@@ -296,14 +329,28 @@ class Sender:
             os.set_blocking(self._fd, False)
 
     def send(self, obj: Any) -> None:
-        kind, body = encode(obj)
+        # (The usual case inline: a scalar, pickled and written at once; see encode.)
+        if type(obj) in _SCALARS:
+            kind, body = _PICKLE, _dumps(obj, 5)
+        else:
+            kind, body = encode(obj)
         with self._lock:
             if self._broken:
                 return
             if len(body) < DIRECT_LIMIT and not self._pending and not self._writing:
-                item = self._write_small(kind, body)
-                if item is None:
+                message = _LENGTH.pack(len(body) + 1) + kind + body
+                try:
+                    written = os.write(self._fd, message)
+                except BlockingIOError:
+                    item: tuple[Any, ...] = (message,)
+                except OSError:  # the reader is gone
+                    self._broken = True
                     return
+                else:
+                    if written == len(message):
+                        return
+                    # The socket took a part (it should not): the rest goes to the feeder.
+                    item = (memoryview(message)[written:],)
             elif self._raw:
                 item = (_head(len(body) + 1) + kind, body)
             else:
@@ -320,25 +367,6 @@ class Sender:
                 feeder.start()
             else:
                 self._work.notify()
-
-    def _write_small(self, kind: bytes, body: Any) -> tuple[Any, ...] | None:
-        """Write a small message now without blocking; return what is left for the
-        feeder (None: nothing, or the reader is gone).
-
-        The socket takes a message this small whole or not at all (``EAGAIN``); should
-        it take only a part, the rest goes to the feeder, so the caller never waits.
-        """
-        message = _LENGTH.pack(len(body) + 1) + kind + body
-        try:
-            written = os.write(self._fd, message)
-        except BlockingIOError:
-            return (message,)
-        except OSError:  # the reader is gone
-            self._broken = True
-            return None
-        if written < len(message):
-            return (memoryview(message)[written:],)
-        return None
 
     def _feed(self) -> None:
         while True:

@@ -42,7 +42,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import cerial
-from ._channel import Receiver, Sender, Waiter, decode, encode
+from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
@@ -173,13 +173,16 @@ class ParentHandle:
             pass
 
     def tell(self, obj: Any) -> None:
-        sender = self._sender
-        if sender is None:
-            with self._lock:
-                if self._sender is None and self._tell_out is not None:
-                    self._sender = Sender(self._tell_out, self.label)
-                sender = self._sender
-        if sender is not None and not self.done:
+        """The first tell: makes the Sender, whose ``send`` then replaces this method
+        on the instance (one call less for every later tell). Once the child has
+        ended, its Sender is closed: ``send`` encodes (same errors as a live tell) and
+        drops the message."""
+        with self._lock:
+            if self._sender is None and self._tell_out is not None and not self.done:
+                self._sender = Sender(self._tell_out, self.label)
+                self.tell = self._sender.send  # type: ignore[method-assign]
+            sender = self._sender
+        if sender is not None:
             sender.send(obj)
         else:
             encode(obj)  # same errors as a live tell, then nothing to deliver
@@ -203,15 +206,17 @@ class ParentHandle:
         if mine:
             # The usual case: pump ourselves, and the next message comes straight to us.
             try:
-                started = time.monotonic()
+                started = None if timeout is None else time.monotonic()
                 taken = self._pump(timeout, take=True)
-                if taken is not None:
-                    # (Still pumping: nobody else reads into the buffer that holds it.)
-                    return decode(taken)
+                if taken is not _NOTHING:
+                    return taken
             finally:
-                self._stop_pumping()
-            if timeout is not None:
-                timeout = max(timeout - (time.monotonic() - started), 0.0)
+                with self._lock:  # (_stop_pumping, inline)
+                    self._pumping = False
+                    if self._waiting:
+                        self._cond.notify_all()  # type: ignore[union-attr]
+            if started is not None:
+                timeout = max(timeout - (time.monotonic() - started), 0.0)  # type: ignore[operator]
         if data is None:
             found = self._await(
                 lambda: bool(self._inbox) or self._tell_in is None or self.done, timeout, take=True
@@ -270,9 +275,8 @@ class ParentHandle:
             pumped = True
             try:
                 taken = self._pump(remaining, take)
-                if taken is not None:
-                    # (Still pumping: nobody else reads into the buffer that holds it.)
-                    return _Message(decode(taken))
+                if taken is not _NOTHING:
+                    return _Message(taken)
             finally:
                 self._stop_pumping()
 
@@ -281,7 +285,8 @@ class ParentHandle:
     def _pump(self, timeout: float | None, take: bool = False) -> Any:
         """Wait up to *timeout* for anything from the child and take it in.
 
-        Returns the message taken for a listener (see :meth:`_await`), else None.
+        Returns the message taken for a listener (see :meth:`_await`), decoded, else
+        :data:`_NOTHING`.
         """
         if self.watch_deadlines:
             timeout = WATCHDOG_POLL if timeout is None else min(timeout, WATCHDOG_POLL)
@@ -300,7 +305,8 @@ class ParentHandle:
 
     def _drain(self, ready: list[Any] | None = None, take: bool = False) -> Any:
         """Read every complete message waiting in the pipes (EOF closes a pipe); with
-        *take*, stop at a message that finds the inbox empty and return it.
+        *take*, stop at a message that finds the inbox empty and return it, decoded
+        (else :data:`_NOTHING`).
 
         *ready*: the pipes a wait just found readable; the others are known to be empty.
         """
@@ -315,23 +321,37 @@ class ParentHandle:
             self._report_conn = None
         conn = self._tell_in
         rx = self._tell_rx
+        if conn is None or not (ready is None or conn in ready or rx.buffered):
+            return _NOTHING
+        known = ready is not None and conn in ready  # (no need to ask again)
         try:
-            if conn is not None and (ready is None or conn in ready or rx.buffered):
-                known = ready is not None and conn in ready  # (no need to ask again)
-                while known or rx.readable():
-                    known = False
-                    if take and not self._inbox:
-                        return rx.recv(reuse=True)
-                    data = rx.recv()
-                    with self._lock:
-                        self._inbox.append(data)
-                        self._wake()
-        except (EOFError, OSError):  # the child has ended: nothing more to tell it either
-            self._waiter.remove(conn)
-            conn.close()  # type: ignore[union-attr]
-            self._tell_in = None
-            self._close_sender()
-        return None
+            while known or rx.readable():
+                known = False
+                if take and not self._inbox:
+                    break
+                data = rx.recv()
+                with self._lock:
+                    self._inbox.append(data)
+                    self._wake()
+            else:
+                return _NOTHING
+        except (EOFError, OSError):
+            self._tell_in_closed()
+            return _NOTHING
+        # Taken for a listener: decoded here (what decoding raises goes to the
+        # listener), before anyone reads on (a large message may sit in a reused buffer).
+        value = rx.get()
+        if value is CLOSED:
+            self._tell_in_closed()
+            return _NOTHING
+        return value
+
+    def _tell_in_closed(self) -> None:
+        """The child has ended: nothing more comes from it, nothing more to tell it."""
+        self._waiter.remove(self._tell_in)
+        self._tell_in.close()  # type: ignore[union-attr]
+        self._tell_in = None
+        self._close_sender()
 
     def _watchdog(self) -> None:
         deadline = self.status[DEADLINE]
@@ -474,6 +494,10 @@ class ParentHandle:
         if self._lifeline is not None:
             self._lifeline.close()
             self._lifeline = None
+
+
+#: What the pump returns when it took no message for a listener.
+_NOTHING: Any = object()
 
 
 class _Message:

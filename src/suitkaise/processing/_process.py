@@ -48,7 +48,7 @@ class _BoundOnce:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self.function.__get__(None, owner)
-        bound = internals(obj).bound
+        bound = obj.__dict__[INTERNALS].bound  # (inlined internals(): listen is hot)
         method = bound.get(self.name)
         if method is None:
             method = bound[self.name] = self.function.__get__(obj, owner)

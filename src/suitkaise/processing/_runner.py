@@ -62,7 +62,7 @@ from typing import Any
 
 from .. import cerial
 from ._autoreconnect import reconnect_hook
-from ._channel import Receiver, Sender, decode
+from ._channel import CLOSED, Receiver, Sender
 from ._context import mark_fork_safe
 from ._errors import SECTION_ERRORS, ProcessError, ProcessTimeoutError
 from ._lifecycle import (
@@ -130,6 +130,7 @@ EXIT_ORPHANED = 78
 _SHORT = {name: name.strip("_") for name in LIFECYCLE}
 _NO_LIMITS: dict[str, float | None] = dict.fromkeys(LIFECYCLE)  # (shared: never changed)
 _SECTION_NUMBER = {name: number for number, name in enumerate(LIFECYCLE, 1)}
+_RUN_SECTION = _SECTION_NUMBER["__run__"]
 
 
 class _SectionTimeout(BaseException):
@@ -188,13 +189,13 @@ class ChildSide:
         self._recv_lock = threading.Lock()
 
     def tell(self, obj: Any) -> None:
-        sender = self.sender
-        if sender is None:
-            with self._send_lock:  # two first tells at once make one sender
-                if self.sender is None:
-                    self.sender = Sender(self.out, self.label)
-                sender = self.sender
-        sender.send(obj)
+        """The first tell: makes the Sender, whose ``send`` then replaces this method
+        on the instance (one call less for every later tell)."""
+        with self._send_lock:  # two first tells at once make one sender
+            if self.sender is None:
+                self.sender = Sender(self.out, self.label)
+                self.tell = self.sender.send  # type: ignore[method-assign]
+        self.sender.send(obj)
 
     def listen(self, timeout: float | None) -> Any:
         with self._recv_lock:
@@ -204,10 +205,11 @@ class ChildSide:
             try:
                 if timeout is not None and not receiver.readable(timeout):
                     return None
-                data = receiver.recv(reuse=True)
             except (EOFError, OSError):
                 return None
-            return decode(data)  # (under the lock: the next recv reuses its buffer)
+            # (Decoded under the lock: the next read may reuse its buffer.)
+            value = receiver.get()
+            return None if value is CLOSED else value
 
     def stop(self) -> None:
         self.status[STOP] = 1.0
@@ -317,15 +319,6 @@ class Lifecycle:
         error = cls(message, original_error=exc, current_run=self.run_number)
         return _Failure(error, _child_traceback(exc))
 
-    def _stopping(self, completed: int, started: float) -> bool:
-        if self.status[STOP]:
-            return True
-        runs = self.runs
-        if runs is not None and completed >= runs:
-            return True
-        join_in = self.join_in
-        return join_in is not None and time.monotonic() - started >= join_in
-
     def _snapshot(self) -> bytes:
         # The user's attributes only: not the class (perhaps sent by value), and not
         # the timers, which only ever record runs that succeeded.
@@ -372,19 +365,45 @@ class Lifecycle:
         completed = 0
         started = time.monotonic()
         prerun, postrun = self.method("__prerun__"), self.method("__postrun__")
+        # The usual run, __run__ alone and without a time limit, is called here rather
+        # than through _call (this loop is on the path of every tell/listen round trip).
+        only_run = None
+        if prerun is None and postrun is None and self.limits["__run__"] is None:
+            only_run = self.method("__run__")
         inner = self.inner
+        status = self.status
+        runs, join_in = self.runs, self.join_in
+        clock = time.perf_counter
         run_timer = None  # (made after the first run; a retry keeps the same timer objects)
         reconnect = self.reconnect is not None  # @autoreconnect: before run 1, after a restore
-        while not self._stopping(completed, started):
+        while not (
+            status[STOP]
+            or (runs is not None and completed >= runs)
+            or (join_in is not None and time.monotonic() - started >= join_in)
+        ):
             self.run_number = completed + 1
-            self.status[RUN] = self.run_number
+            status[RUN] = self.run_number
+            pre = post = None
             try:
                 if reconnect:
                     self._reconnect()
                     reconnect = False
-                pre = self._call("__prerun__", record=False)[1] if prerun is not None else None
-                run = self._call("__run__", record=False)[1]
-                post = self._call("__postrun__", record=False)[1] if postrun is not None else None
+                if only_run is not None:
+                    status[SECTION] = _RUN_SECTION
+                    start = clock()
+                    try:
+                        only_run()
+                    except BaseException as exc:
+                        raise self._failure("__run__", exc) from None
+                    finally:
+                        status[SECTION] = 0
+                    run = clock() - start
+                else:
+                    if prerun is not None:
+                        pre = self._call("__prerun__", record=False)[1]
+                    run = self._call("__run__", record=False)[1]
+                    if postrun is not None:
+                        post = self._call("__postrun__", record=False)[1]
             except _Failure as f:
                 lives -= 1
                 if lives <= 0:
@@ -399,7 +418,11 @@ class Lifecycle:
             run_timer.add_time(run)
             if post is not None:
                 inner.timer("__postrun__").add_time(post)
-            inner.process_timer.add_time((pre or 0.0) + run + (post or 0.0))
+                inner.process_timer.add_time((pre or 0.0) + run + post)
+            elif pre is not None:
+                inner.process_timer.add_time(pre + run)
+            else:
+                inner.process_timer.add_time(run)
             completed += 1
             if snapshot is not None:
                 snapshot = self._snapshot()
