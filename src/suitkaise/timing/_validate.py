@@ -15,6 +15,8 @@ def check_seconds(value: object, *, what: str) -> float:
     refused even though it is an ``int``, because ``add_time(True)`` is
     always a mistake.
     """
+    if type(value) is float and 0.0 <= value < math.inf:
+        return value  # the common case (a measured time), without the ABC check below
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{what} must be a number of seconds (int or float), "
