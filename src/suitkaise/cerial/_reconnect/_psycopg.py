@@ -27,16 +27,13 @@ import psycopg.pq
 
 from .._registry import register
 from ._base import Reconnector, without_secrets
+from ._libpq import TRANSACTION_NOTE, describe_libpq
 
 __all__ = ("PsycopgReconnector",)
 
 _CLOSED_NOTE = (
     "the connection was closed when it was serialized: reconnect_all() leaves it "
     "closed (a placeholder), and psycopg cannot report a closed connection's parameters"
-)
-_TRANSACTION_NOTE = (
-    "a transaction was open when the connection was serialized: its uncommitted "
-    "changes did not travel"
 )
 #: Settings that only take effect when set on the open connection, outside a transaction.
 _SET_AFTER = ("isolation_level", "read_only", "deferrable")
@@ -54,7 +51,7 @@ class PsycopgReconnector(Reconnector):
     def describe(self) -> str:
         if self.metadata["closed"]:
             return "closed connection"
-        return _describe_libpq(self.metadata["params"])
+        return describe_libpq(self.metadata["params"])
 
     def _connect(self, password: str | None) -> Any:
         meta = self.metadata
@@ -72,17 +69,6 @@ class PsycopgReconnector(Reconnector):
             conn.close()
             raise
         return conn
-
-
-def _describe_libpq(params: dict[str, Any]) -> str:
-    """``host:port/dbname as user`` (or ``socket <path> db <dbname> ...``), for messages."""
-    host, port = params.get("host") or "localhost", params.get("port") or 5432
-    db, user = params.get("dbname"), params.get("user")
-    if host.startswith("/"):  # a unix socket's directory
-        where = f"socket {host}/.s.PGSQL.{port}" + (f" db {db}" if db else "")
-    else:
-        where = f"{host}:{port}" + (f"/{db}" if db else "")
-    return f"{where} as {user}" if user else where
 
 
 @register(psycopg.Connection, subclasses=True)
@@ -105,4 +91,4 @@ def _psycopg_connection_reduce(conn: Any) -> tuple[Any, ...]:
         "closed": False,
     }
     idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    return PsycopgReconnector, (metadata,), {"note": None if idle else _TRANSACTION_NOTE}
+    return PsycopgReconnector, (metadata,), {"note": None if idle else TRANSACTION_NOTE}

@@ -27,16 +27,13 @@ import psycopg2.extensions  # type: ignore[import-untyped,unused-ignore]
 
 from .._registry import register
 from ._base import Reconnector, without_secrets
+from ._libpq import TRANSACTION_NOTE, describe_libpq
 
 __all__ = ("Psycopg2Reconnector",)
 
 _CLOSED_NOTE = (
     "the connection was closed when it was serialized: reconnect_all() leaves it "
     "closed (a placeholder); call .reconnect(password) to open a new one"
-)
-_TRANSACTION_NOTE = (
-    "a transaction was open when the connection was serialized: its uncommitted "
-    "changes did not travel"
 )
 
 
@@ -51,7 +48,7 @@ class Psycopg2Reconnector(Reconnector):
     type_aliases = ("psycopg2.extensions.connection",)
 
     def describe(self) -> str:
-        return _describe_libpq(self.metadata["params"])
+        return describe_libpq(self.metadata["params"])
 
     def _connect(self, password: str | None) -> Any:
         meta = self.metadata
@@ -66,17 +63,6 @@ class Psycopg2Reconnector(Reconnector):
             conn.close()
             raise
         return conn
-
-
-def _describe_libpq(params: dict[str, Any]) -> str:
-    """``host:port/dbname as user`` (or ``socket <path> db <dbname> ...``), for messages."""
-    host, port = params.get("host") or "localhost", params.get("port") or 5432
-    db, user = params.get("dbname"), params.get("user")
-    if host.startswith("/"):  # a unix socket's directory
-        where = f"socket {host}/.s.PGSQL.{port}" + (f" db {db}" if db else "")
-    else:
-        where = f"{host}:{port}" + (f"/{db}" if db else "")
-    return f"{where} as {user}" if user else where
 
 
 @register(psycopg2.extensions.connection, subclasses=True)
@@ -100,4 +86,4 @@ def _psycopg2_connection_reduce(conn: Any) -> tuple[Any, ...]:
         "closed": False,
     }
     idle = conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
-    return Psycopg2Reconnector, (metadata,), {"note": None if idle else _TRANSACTION_NOTE}
+    return Psycopg2Reconnector, (metadata,), {"note": None if idle else TRANSACTION_NOTE}
