@@ -29,6 +29,7 @@ from typing import Any
 
 from ... import cerial
 from ...sk import sk
+from ...sk._runners import start_in_thread
 from .._context import MISSING_MAIN_GUARD_EXIT, bootstrapping
 from . import _protocol as proto
 from ._errors import PoolClosedError, PoolTimeoutError
@@ -70,25 +71,13 @@ def _in_thread(job: Job, work: Callable[[], Any]) -> Future[Any]:
 
     Cancelling the Future before the thread starts cancels the job too.
     """
-    future: Future[Any] = Future()
+    future = start_in_thread(work, (), {}, name=f"Pool.{job.label}")
 
     def cancelled(f: Future[Any]) -> None:
         if f.cancelled():
             job.cancel(kill=True)
 
     future.add_done_callback(cancelled)
-
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            result = work()
-        except BaseException as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    threading.Thread(target=run, name=f"suitkaise-pool-{job.label}", daemon=True).start()
     return future
 
 
@@ -387,33 +376,37 @@ class Pool:
 
     def _collect(self, job: Job, progress: bool | str | None,
                  seconds: float | None = None) -> list[Any]:
-        deadline = _deadline(seconds)
-        kill = False
-        try:
-            bar = self._bar(job, progress)
-        except BaseException:
-            job.cancel(kill=False)
-            raise
+        replies = self._replies(job, progress, seconds)
         out: list[Any] = []
         try:
-            while True:
-                reply = job.next_reply(deadline, seconds)
-                if reply is None:
-                    return out
-                values, error = decode(reply)
+            for values in replies:
                 out.extend(values)
-                bar.update(len(values))
-                if error is not None:
-                    raise error
-        except (PoolTimeoutError, KeyboardInterrupt):
-            kill = True
+        except KeyboardInterrupt:
+            job.cancel(kill=True)  # also when it lands here, between two replies
             raise
         finally:
-            job.cancel(kill=kill)
-            bar.close()
+            replies.close()
+        return out
 
     def _iterate(self, job: Job, progress: bool | str | None,
                  seconds: float | None = None) -> Iterator[Any]:
+        replies = self._replies(job, progress, seconds)
+
+        def results() -> Iterator[Any]:
+            try:
+                for values in replies:
+                    yield from values
+            finally:
+                replies.close()  # the caller dropped the results: end the job now
+
+        return results()
+
+    def _replies(self, job: Job, progress: bool | str | None,
+                 seconds: float | None) -> Iterator[list[Any]]:
+        """The results of *job*, a reply's worth at a time, in the order the call hands
+        them out; the call's error is raised after the results before it. The progress
+        bar opens now; when the results end (or are dropped) the job is cancelled, and
+        its running tasks killed after a timeout or Ctrl-C."""
         deadline = _deadline(seconds)
         try:
             bar = self._bar(job, progress)
@@ -421,7 +414,7 @@ class Pool:
             job.cancel(kill=False)
             raise
 
-        def results() -> Iterator[Any]:
+        def replies() -> Iterator[list[Any]]:
             kill = False
             try:
                 while True:
@@ -430,7 +423,7 @@ class Pool:
                         return
                     values, error = decode(reply)
                     bar.update(len(values))
-                    yield from values
+                    yield values
                     if error is not None:
                         raise error
             except (PoolTimeoutError, KeyboardInterrupt):
@@ -440,7 +433,7 @@ class Pool:
                 job.cancel(kill=kill)
                 bar.close()
 
-        return results()
+        return replies()
 
     # ------------------------------------------------------------- lifetime
 
