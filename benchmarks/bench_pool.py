@@ -137,7 +137,24 @@ class MpPool(Contender):
         self.pool.join()
 
 
-class Executor(Contender):
+class _FuturesPool(Contender):
+    """A ``concurrent.futures.Executor`` (the stdlib's, loky's): ``self.pool``."""
+
+    pool: Any
+
+    def map(self, fn, data):
+        return list(self.pool.map(fn, data, chunksize=_chunks(len(data))))
+
+    def unordered(self, fn, data):
+        from concurrent.futures import as_completed
+
+        return (f.result() for f in as_completed([self.pool.submit(fn, x) for x in data]))
+
+    def one(self):
+        return self.pool.submit(double, 1).result()
+
+
+class Executor(_FuturesPool):
     name = "concurrent.futures ProcessPoolExecutor (fork)"
     start_method = "fork"
 
@@ -147,22 +164,11 @@ class Executor(Contender):
 
         self.pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"))
 
-    def map(self, fn, data):
-        return list(self.pool.map(fn, data, chunksize=_chunks(len(data))))
-
-    def unordered(self, fn, data):
-        from concurrent.futures import as_completed
-
-        return (f.result() for f in as_completed([self.pool.submit(fn, x) for x in data]))
-
-    def one(self):
-        return self.pool.submit(double, 1).result()
-
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-class Loky(Contender):
+class Loky(_FuturesPool):
     name = "loky (loky: fork+exec)"
     start_method = "spawn"
 
@@ -170,17 +176,6 @@ class Loky(Contender):
         import loky
 
         self.pool = loky.ProcessPoolExecutor(WORKERS)
-
-    def map(self, fn, data):
-        return list(self.pool.map(fn, data, chunksize=_chunks(len(data))))
-
-    def unordered(self, fn, data):
-        from concurrent.futures import as_completed
-
-        return (f.result() for f in as_completed([self.pool.submit(fn, x) for x in data]))
-
-    def one(self):
-        return self.pool.submit(double, 1).result()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, kill_workers=True)
