@@ -25,7 +25,6 @@ import os
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -33,15 +32,15 @@ from typing import Any
 
 from ... import cerial
 from .._context import mark_fork_safe
+from .._deathsignal import set_death_signal
 from . import _protocol as proto
 
-__all__ = ("EXIT_ORPHANED", "FN_CACHE", "load_prctl", "run_chunk", "worker_main")
+__all__ = ("EXIT_ORPHANED", "FN_CACHE", "run_chunk", "worker_main")
 
 #: How many task functions a worker keeps loaded.
 FN_CACHE = 16
 #: Exit status of a worker whose parent died.
 EXIT_ORPHANED = 78
-_PR_SET_PDEATHSIG = 1
 _RAW_SCAN = 16  # look for raw bytes results only in chunks this small
 
 
@@ -301,31 +300,13 @@ def _watch_lifeline(lifeline: socket.socket) -> None:
     mark_fork_safe(thread).start()
 
 
-_prctl: Any = None
-
-
-def load_prctl() -> Any:
-    """``libc.prctl`` (Linux), loaded once; the parent calls this before forking
-    workers, so a forked worker need not import ctypes (milliseconds) to start."""
-    global _prctl
-    if _prctl is None and sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            _prctl = ctypes.CDLL(None, use_errno=True).prctl
-        except (OSError, AttributeError):
-            _prctl = False
-    return _prctl
-
-
 def _die_with_parent(parent_pid: int) -> bool:
     """Linux: have the kernel SIGKILL us when the parent goes, even if we hold the GIL.
 
     True if done. (The signal comes when the *thread* that started us ends: the main
     thread, or the pool's dispatcher thread, which outlives its workers.)
     """
-    prctl = load_prctl()
-    if not prctl or prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    if not set_death_signal():
         return False
     if parent_pid and os.getppid() != parent_pid:  # the parent went before prctl took effect
         os._exit(EXIT_ORPHANED)

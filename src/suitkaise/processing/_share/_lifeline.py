@@ -21,15 +21,14 @@ instead, so this module keeps its own copy of the ``prctl`` call.
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import threading
 import weakref
 from multiprocessing.connection import Connection
 
+from .._deathsignal import set_death_signal
+
 __all__ = ("die_with_parent", "forget_after_fork", "protect")
 
-_PR_SET_PDEATHSIG = 1
 
 # Owner ends of lifelines (and other fds) that no forked child may keep open.
 _protected: weakref.WeakSet[Connection] = weakref.WeakSet()
@@ -65,14 +64,6 @@ def die_with_parent(parent_pid: int) -> bool:
     Returns False when the parent is already gone (the caller should exit), True
     otherwise (also where the call is not available).
     """
-    if not sys.platform.startswith("linux"):
-        return True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            return True
-    except (OSError, AttributeError):
+    if not set_death_signal():
         return True
     return not parent_pid or os.getppid() == parent_pid

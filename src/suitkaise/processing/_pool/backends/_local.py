@@ -26,9 +26,10 @@ from typing import Any
 
 from ....cerial._registry import load_builtins
 from ..._context import get_context
+from ..._deathsignal import load_prctl
 from .. import _protocol as proto
 from .._dispatch import Dispatcher
-from .._worker import load_prctl, worker_main
+from .._worker import worker_main
 
 __all__ = ("LocalBackend", "WorkerProcess")
 
