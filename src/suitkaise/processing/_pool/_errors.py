@@ -23,7 +23,7 @@ import signal
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .._errors import ProcessError
+from .._errors import ProcessError, _rebuild_error
 
 __all__ = (
     "BrokenPoolError",
@@ -32,13 +32,6 @@ __all__ = (
     "WorkerDiedError",
     "describe_exit",
 )
-
-
-def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
-    error = cls.__new__(cls)
-    error.args = args
-    error.__dict__.update(state)
-    return error
 
 
 class BrokenPoolError(ProcessError, BrokenProcessPool):
@@ -55,9 +48,6 @@ class BrokenPoolError(ProcessError, BrokenProcessPool):
         copy = type(self)(str(self))
         copy.__cause__ = self.__cause__
         return copy
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class WorkerDiedError(ProcessError, BrokenProcessPool):
@@ -119,9 +109,6 @@ class WorkerDiedError(ProcessError, BrokenProcessPool):
         """The input index of the task that was running, when it is known exactly."""
         return self.tasks[0] if len(self.tasks) == 1 else None
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
-
 
 class PoolClosedError(RuntimeError):
     """Raised when work is given to a pool after ``close()`` or ``terminate()``, or
@@ -145,7 +132,7 @@ class PoolTimeoutError(TimeoutError):
         self.done = done
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
 
 
 def describe_exit(exitcode: int | None) -> str:
