@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise import cerial
 from suitkaise.processing import ProcessError, ResultTimeoutError, Skprocess
 from suitkaise.sk import SkModifierError
@@ -175,6 +176,25 @@ def test_result_is_available_many_times():
     assert p.result() == 0
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_finished_processes_hold_no_descriptors():
+    """Pipes, sockets and the shared status of an ended process are released when its
+    outcome is read, though the instance lives on."""
+    first = Echo()  # (first-use setup outside the count)
+    first.start()
+    first.tell("bye")
+    first.result()
+    before = len(os.listdir("/proc/self/fd"))
+    kept = []
+    for _ in range(5):
+        p = Echo()
+        p.start()
+        p.tell("bye")
+        assert p.result() == 0
+        kept.append(p)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 # ------------------------------------------------------------------------- misuse
 
 
@@ -321,7 +341,8 @@ def test_many_threads_wait_on_one_process():
 )
 def test_refused_modifiers_name_method_and_modifier(method, modifier):
     p = Spins()
-    with pytest.raises(SkModifierError, match=rf"{method}\(\) does not support the {modifier}\(\) modifier"):
+    expected = rf"{method}\(\) does not support the {modifier}\(\) modifier"
+    with pytest.raises(SkModifierError, match=expected):
         getattr(getattr(p, method), modifier)
 
 

@@ -7,7 +7,7 @@
       report pipe       --the one report (kind, state, value, error)-+--> pump() --> outcome
       tell-in socket    --tell() messages from the child-------------+        \\--> inbox
       tell-out socket   --tell() messages to the child (a Sender: never blocks)
-      status RawArray   --run / section / deadline, read by the watchdog
+      status array      --run / section / deadline, read by the watchdog (shared memory)
 
 No background thread: whichever thread calls ``wait()``, ``result()`` or ``listen()``
 pumps (one at a time; the others wait on a condition and look at what the pumper
@@ -59,6 +59,7 @@ from ._runner import (
     give_lifeline,
     prepare_fork,
 )
+from ._sharedmem import SharedArray
 
 __all__ = ("WATCHDOG_GRACE", "WATCHDOG_POLL", "ParentHandle", "end_children", "reap_ended")
 
@@ -76,7 +77,9 @@ class ParentHandle:
         self.label = type(proc).__qualname__
         self.method = ctx.get_start_method()
         self.watch_deadlines = watch_deadlines
-        self.status = ctx.RawArray("d", STATUS_SIZE)
+        shared = SharedArray(ctx, "d", STATUS_SIZE)
+        self._shared: SharedArray | None = shared  # until the child has ended
+        self.status: Any = shared.view
         # tell/listen: a socket pair per direction, used one way (large messages move
         # about twice as fast as through a pipe; see _channel). The report and the
         # lifeline are pipes (the lifeline's EOF signals the child: see _runner).
@@ -89,8 +92,8 @@ class ParentHandle:
         self._lifeline: Connection | None = lifeline_w
         parents_ends = (report_r, tell_in, tell_out, lifeline_w)
         childs_ends = (report_w, child_out, child_in, lifeline_r)
-        for conn in parents_ends:
-            multiprocessing.util.register_after_fork(conn, Connection.close)
+        self._parents_ends = parents_ends
+        multiprocessing.util.register_after_fork(self, _close_parents_ends)
         armed = arm_lifeline(lifeline_r)
         if isinstance(payload, ForkPayload):
             prepare_fork(payload, self.status, child_out, child_in)
@@ -125,7 +128,8 @@ class ParentHandle:
         self._fork_payload = payload if isinstance(payload, ForkPayload) else None
         self.process = ctx.Process(
             target=child_main,
-            args=(payload, report_w, child_out, child_in, lifeline_r, armed, self.status),
+            args=(payload, report_w, child_out, child_in, lifeline_r, armed,
+                  shared.for_child()),
             name=f"Skprocess:{self.label}",
             daemon=False,
         )
@@ -134,6 +138,7 @@ class ParentHandle:
         except BaseException as exc:
             for conn in parents_ends + childs_ends:
                 conn.close()
+            shared.close()
             if isinstance(exc, (OSError, EOFError)):
                 hint = "" if self.method == "fork" else (
                     f" (if the forkserver or a spawned child failed while importing the main "
@@ -147,6 +152,7 @@ class ParentHandle:
             raise
         finally:
             del payload
+        shared.started()
         self.pid = self.process.pid
         if armed:
             give_lifeline(lifeline_r, self.pid)  # before our copy of it closes
@@ -394,6 +400,10 @@ class ParentHandle:
         if self._abnormal is not None:
             self.error = self._abnormal
         self._report = None
+        # The status stays readable as a plain copy; its shared memory goes now rather
+        # than when this handle is collected (a memfd mapping holds a descriptor).
+        self.status = list(self.status)
+        self._shared = None
         self._close()
         with self._lock:
             self.done = True
@@ -554,6 +564,13 @@ def end_children() -> None:
         # Nobody waited on the process that could not start: say why before we go.
         sys.stderr.write(f"suitkaise.processing: a process could not start: {MISSING_MAIN_GUARD}")
         sys.stderr.flush()
+
+
+def _close_parents_ends(handle: ParentHandle) -> None:
+    """In a child multiprocessing forked: close the ends of *handle*'s pipes that belong
+    to its parent (``Connection.close`` does nothing to a closed one)."""
+    for conn in handle._parents_ends:
+        conn.close()
 
 
 def _forget_parents_children() -> None:

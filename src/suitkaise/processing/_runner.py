@@ -5,7 +5,7 @@
     parent                                         child (child_main)
     ------                                         ------------------
     payload (cerial; fork: ForkPayload) - args --> load the instance
-    status RawArray  <====== shared memory ======> stop flag in; run/section/deadline out
+    status array     <====== shared memory ======> stop flag in; run/section/deadline out
     tell socket (write) -------------------------> listen()  } user data only
     listen socket (read) <------------------------ tell()    }
     report pipe (read) <-------------------------- one report: kind, state, value, error

@@ -16,7 +16,6 @@ and no pickling at all. Everything else travels as cerial bytes.
 
 from __future__ import annotations
 
-import mmap
 import os
 import socket
 import struct
@@ -174,63 +173,3 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-class SharedSlot:
-    """One 64-bit integer shared with a worker: the index of its running task.
-
-    The parent reads and the worker writes ``slot.view[0]``. The memory is an anonymous
-    mapping a forked worker inherits; for a spawned or forkserver worker, a Linux
-    ``memfd`` whose descriptor travels with the process arguments, so the worker maps
-    it with :mod:`mmap` alone (a ``multiprocessing`` RawArray would have it import
-    ctypes to start). Where there is no memfd, ``RawArray`` it is.
-    """
-
-    def __init__(self, ctx: Any) -> None:
-        self._fd = -1
-        self._mapping: Any = None
-        if ctx.get_start_method() == "fork":
-            self._mapping = mmap.mmap(-1, 8)
-        elif hasattr(os, "memfd_create"):
-            self._fd = os.memfd_create("suitkaise-pool-progress", os.MFD_CLOEXEC)
-            os.ftruncate(self._fd, 8)
-            self._mapping = mmap.mmap(self._fd, 8)
-        if self._mapping is None:
-            self.view: Any = ctx.RawArray("q", 1)
-        else:
-            self.view = memoryview(self._mapping).cast("q")
-        self.view[0] = -1
-
-    def for_child(self) -> Any:
-        """What to pass to the worker process (it receives the shared integer array)."""
-        if self._fd >= 0:
-            return _MemfdSlot(self._fd)
-        return self.view
-
-    def close(self) -> None:
-        if self._mapping is not None:
-            self.view.release()
-            self._mapping.close()
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-class _MemfdSlot:
-    """A memfd on its way to a spawned worker, mapped again when it arrives."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        from multiprocessing.reduction import DupFd
-
-        return (_map_slot, (DupFd(self.fd),))
-
-
-def _map_slot(dup: Any) -> memoryview:
-    fd = dup.detach()
-    try:
-        return memoryview(mmap.mmap(fd, 8)).cast("q")
-    finally:
-        os.close(fd)

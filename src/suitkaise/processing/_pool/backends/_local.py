@@ -27,6 +27,7 @@ from typing import Any
 from ....cerial._registry import load_builtins
 from ..._context import get_context
 from ..._deathsignal import load_prctl
+from ..._sharedmem import SharedArray
 from .. import _protocol as proto
 from .._dispatch import Dispatcher
 from .._worker import worker_main
@@ -43,8 +44,10 @@ class WorkerProcess:
             proto.tune(s)
         proto.close_in_children(sock, lifeline)
         proto.close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
-        self._slot = proto.SharedSlot(ctx)
+        # The index of the task the worker runs (-1: none), which names it if the worker dies.
+        self._slot = SharedArray(ctx, "q", 1)
         self.progress: Any = self._slot.view
+        self.progress[0] = -1
         try:
             parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
             self.process = ctx.Process(
@@ -63,6 +66,7 @@ class WorkerProcess:
                     self.process.start()
             else:
                 self.process.start()
+            self._slot.started()
         except BaseException:
             proto.forget(sock, lifeline)
             sock.close()
