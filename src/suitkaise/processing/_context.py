@@ -12,8 +12,8 @@ The default is the fastest method that is safe where we run:
 ``set_start_method()`` overrides the choice for every process started afterwards.
 
 Before the first process it starts with the forkserver, :func:`get_context` adds
-``suitkaise.processing`` (and ``multiprocessing.sharedctypes``, which loads a
-process's status array) to the forkserver's preload list, after the
+``suitkaise.processing`` (and ``ctypes``, which pool workers and the Share
+coordinator load for the parent-death signal) to the forkserver's preload list, after the
 entries already there, so that a forkserver started from then on imports them once,
 and every child forked from it has them already (tens of milliseconds per child
 otherwise). Python 3.11's forkserver does not honour its default preload of
@@ -65,7 +65,7 @@ again, so the code that starts processes must only run in the parent. Put it und
 _override: str | None = None
 _FORK_SAFE = "_suitkaise_fork_safe"
 #: What every forkserver child should find imported already.
-FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "multiprocessing.sharedctypes")
+FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "ctypes")
 _preload_lock = threading.Lock()
 _preload_done = False
 

@@ -24,14 +24,12 @@ section.
 No orphans: the child watches a "lifeline" pipe whose write end only the parent
 holds (EOF: the parent is gone, the child dies at once; see ``_runner``), and
 ``atexit`` kills every child still running. Forked children close the parent's ends of
-every pipe (multiprocessing's children through ``register_after_fork``, any other fork
-through ``os.register_at_fork``), so no other process keeps a lifeline open.
+every pipe (``_forkclose``), so no other process keeps a lifeline open.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing.util
 import os
 import signal
 import sys
@@ -45,6 +43,7 @@ from .. import cerial
 from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
+from ._forkclose import close_in_children
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
 from ._runner import (
     DEADLINE,
@@ -92,8 +91,7 @@ class ParentHandle:
         self._lifeline: Connection | None = lifeline_w
         parents_ends = (report_r, tell_in, tell_out, lifeline_w)
         childs_ends = (report_w, child_out, child_in, lifeline_r)
-        self._parents_ends = parents_ends
-        multiprocessing.util.register_after_fork(self, _close_parents_ends)
+        close_in_children(*parents_ends)
         armed = arm_lifeline(lifeline_r)
         if isinstance(payload, ForkPayload):
             prepare_fork(payload, self.status, child_out, child_in)
@@ -566,27 +564,17 @@ def end_children() -> None:
         sys.stderr.flush()
 
 
-def _close_parents_ends(handle: ParentHandle) -> None:
-    """In a child multiprocessing forked: close the ends of *handle*'s pipes that belong
-    to its parent (``Connection.close`` does nothing to a closed one)."""
-    for conn in handle._parents_ends:
-        conn.close()
-
-
 def _forget_parents_children() -> None:
-    # A forked child inherits the parent's table; those processes are not its own, and
-    # it must not keep their lifelines open (multiprocessing's children close them too,
-    # but not a plain os.fork()).
+    # A forked child inherits the parent's table; those processes are not its own (and
+    # _forkclose closes their pipes).
     global _live_lock
     _live_lock = threading.Lock()
-    for handle in _live:
-        if handle._lifeline is not None:
-            handle._lifeline.close()
     _live.clear()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_forget_parents_children)
-# Registered after multiprocessing.util's own exit hook, so it runs first (atexit is
-# last-in, first-out) and multiprocessing then finds no child left to join.
+# Registered after multiprocessing.util's own exit hook (multiprocessing.connection,
+# imported above, imports it), so it runs first (atexit is last-in, first-out) and
+# multiprocessing then finds no child left to join.
 atexit.register(end_children)

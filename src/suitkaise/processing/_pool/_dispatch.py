@@ -47,6 +47,7 @@ from typing import Any
 
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT, mark_fork_safe
+from .._forkclose import close_in_children, forget
 from . import _protocol as proto
 from ._chunking import SizerCache
 from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
@@ -136,7 +137,7 @@ class Dispatcher(Backend):
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        proto.close_in_children(self._wake_r, self._wake_w)
+        close_in_children(self._wake_r, self._wake_w)
         self._selector.register(self._wake_r, selectors.EVENT_READ, (_WAKE, None))
         self._woken = False
         self._want_write = False  # some slot has bytes waiting for its socket
@@ -173,7 +174,7 @@ class Dispatcher(Backend):
                 proc.reap(5.0)
                 proc.close()
             self._selector.close()
-            proto.forget(self._wake_r, self._wake_w)
+            forget(self._wake_r, self._wake_w)
             self._wake_r.close()
             self._wake_w.close()
             raise
@@ -687,7 +688,7 @@ class Dispatcher(Backend):
             slot.proc.reap(5.0)
             slot.proc.close()
         self._selector.close()
-        proto.forget(self._wake_r, self._wake_w)
+        forget(self._wake_r, self._wake_w)
         self._wake_r.close()
         self._wake_w.close()
         _live.discard(self)

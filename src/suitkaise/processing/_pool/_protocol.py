@@ -16,11 +16,9 @@ and no pickling at all. Everything else travels as cerial bytes.
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import sys
-import threading
 from typing import Any
 
 __all__ = (
@@ -37,8 +35,6 @@ __all__ = (
     "REPLY_HEAD",
     "TASK",
     "TASK_HEAD",
-    "close_in_children",
-    "forget",
     "recv_exact",
     "send_all",
     "tune",
@@ -132,44 +128,3 @@ else:
             return sock.send(data, socket.MSG_DONTWAIT)
         except BlockingIOError:
             return 0
-
-
-# ------------------------------------------------------- sockets and forked children
-
-# socket -> the thread whose own fork keeps it (None: closed in every forked child).
-_closing: dict[socket.socket, int | None] = {}
-
-
-def close_in_children(*socks: socket.socket, keep_for: int | None = None) -> None:
-    """Close *socks* in every child forked from now on (but in the children forked by
-    thread *keep_for*: a worker's own end, while the dispatcher starts that worker).
-
-    A worker sees EOF on its socket and lifeline only if no other process holds the
-    parent's end; the parent sees EOF from a dead worker only if no other process
-    holds the worker's end. Forked children (other workers, Skprocess children, a
-    user's own ``os.fork()``) would otherwise keep copies of both.
-    """
-    for sock in socks:
-        _closing[sock] = keep_for
-
-
-def forget(*socks: socket.socket) -> None:
-    """Stop tracking *socks* (they are closed, or handed over)."""
-    for sock in socks:
-        _closing.pop(sock, None)
-
-
-def _after_fork_in_child() -> None:
-    # A freshly forked child has one thread, the one that forked: no lock is needed.
-    me = threading.get_ident()
-    for sock, keeper in list(_closing.items()):
-        if keeper != me:
-            try:
-                sock.close()
-            except OSError:
-                pass
-    _closing.clear()
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)

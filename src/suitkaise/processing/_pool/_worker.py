@@ -33,6 +33,7 @@ from typing import Any
 from ... import cerial
 from .._context import mark_fork_safe
 from .._deathsignal import set_death_signal
+from .._forkclose import close_in_children
 from . import _protocol as proto
 
 __all__ = ("EXIT_ORPHANED", "FN_CACHE", "run_chunk", "worker_main")
@@ -318,7 +319,7 @@ def worker_main(sock: socket.socket, lifeline: socket.socket, progress: Any,
     """The target of every worker process."""
     global _exiting
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    proto.close_in_children(sock, lifeline)  # a task's own forks must not hold them
+    close_in_children(sock, lifeline)  # a task's own forks must not hold them
     # The kernel's death signal covers a parent that started us itself; a forkserver
     # child (parent_pid 0) has the forkserver as its parent, so it watches the lifeline.
     if not (_die_with_parent(parent_pid) and parent_pid):

@@ -37,7 +37,7 @@ from typing import Any
 
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, bootstrapping, get_context
-from . import _lifeline
+from .._forkclose import close_in_children
 from ._client import Link, Stale, fork_generation, raise_remote
 from ._coordinator import coordinator_main
 from ._errors import CoordinatorDiedError, ShareClosedError, ShareError
@@ -74,7 +74,7 @@ class _Runtime:
         ctx = get_context()
         method = ctx.get_start_method()
         mine, theirs = ctx.Pipe(duplex=True)
-        _lifeline.protect(mine)
+        close_in_children(mine)
         # PR_SET_PDEATHSIG follows the thread that forked: only ask for it when that
         # thread lives as long as the process (the main thread), or under forkserver
         # (where the parent is the fork server, which ends with us).

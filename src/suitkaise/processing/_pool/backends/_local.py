@@ -8,7 +8,7 @@
     progress slot  <------- index of the running task ---------  (tracked chunks)
     process.sentinel  <--- readable once the worker has exited
 
-Every socket is recorded with :func:`~.._protocol.close_in_children` and closed in
+Every socket is recorded with :func:`~..._forkclose.close_in_children` and closed in
 any child forked later, so no worker, Skprocess child or user fork keeps another
 worker's channel or lifeline open: a worker always sees EOF when its parent goes, and
 the parent sees EOF from a worker that died (the worker's own ends survive only in
@@ -27,6 +27,7 @@ from typing import Any
 from ....cerial._registry import load_builtins
 from ..._context import get_context
 from ..._deathsignal import load_prctl
+from ..._forkclose import close_in_children, forget
 from ..._sharedmem import SharedArray
 from .. import _protocol as proto
 from .._dispatch import Dispatcher
@@ -42,8 +43,8 @@ class WorkerProcess:
         lifeline, child_lifeline = socket.socketpair()
         for s in (sock, child_sock):
             proto.tune(s)
-        proto.close_in_children(sock, lifeline)
-        proto.close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
+        close_in_children(sock, lifeline)
+        close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
         # The index of the task the worker runs (-1: none), which names it if the worker dies.
         self._slot = SharedArray(ctx, "q", 1)
         self.progress: Any = self._slot.view
@@ -68,13 +69,13 @@ class WorkerProcess:
                 self.process.start()
             self._slot.started()
         except BaseException:
-            proto.forget(sock, lifeline)
+            forget(sock, lifeline)
             sock.close()
             lifeline.close()
             self._slot.close()
             raise
         finally:
-            proto.forget(child_sock, child_lifeline)
+            forget(child_sock, child_lifeline)
             child_sock.close()
             child_lifeline.close()
         self.number = number
@@ -100,7 +101,7 @@ class WorkerProcess:
 
     def close(self) -> None:
         """Release the sockets and the process object (after :meth:`reap`)."""
-        proto.forget(self.sock, self.lifeline)
+        forget(self.sock, self.lifeline)
         self.sock.close()
         self.lifeline.close()
         try:
