@@ -15,6 +15,7 @@ from suitkaise import cerial
 
 TIMEOUT = 40.0
 SRC = str(Path(__file__).resolve().parent.parent / "src")
+START_METHODS = ("fork", "forkserver", "spawn")
 
 _ECHO = """
 import sys

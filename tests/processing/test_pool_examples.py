@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _support import SRC, TIMEOUT
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

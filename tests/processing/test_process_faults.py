@@ -120,7 +120,8 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize("how", ["normal", "exception", "sigint", "sigkill"])
 def test_no_child_outlives_its_parent(tmp_path, how, start_method):
-    parent = run_script(tmp_path / "parent.py", PARENT, start_method, "wait" if how.startswith("sig") else how)
+    mode = "wait" if how.startswith("sig") else how
+    parent = run_script(tmp_path / "parent.py", PARENT, start_method, mode)
     try:
         pids = [int(pid) for pid in parent.stdout.readline().split()]
         assert len(pids) == 2

@@ -14,8 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise import cerial
 from suitkaise.processing._share import CoordinatorDiedError, Share, ShareClosedError, ShareError
 from suitkaise.processing._share._proxy import Proxy

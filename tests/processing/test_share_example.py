@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _support import SRC, TIMEOUT
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "share_worker.py"

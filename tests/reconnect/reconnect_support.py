@@ -16,12 +16,10 @@ __all__ = (
     "APP_PASSWORD",
     "EXAMPLES",
     "REDIS_PASSWORD",
-    "START_METHODS",
     "servers_module",
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-START_METHODS = ("fork", "forkserver", "spawn")
 
 
 def _load(name: str) -> Any:
