@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from _support import TIMEOUT
+from _support import TIMEOUT, run_threads
 from test_pool_support import make_pool, wait_for
 
 from suitkaise import cerial
@@ -427,11 +427,7 @@ def test_usable_from_several_threads(pool):
     def work(n):
         results[n] = pool.map(lambda x, n=n: x + n, range(300))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
+    run_threads(work, [(n,) for n in range(4)])
     assert results == {n: [x + n for x in range(300)] for n in range(4)}
 
 

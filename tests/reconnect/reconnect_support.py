@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 from typing import Any
+
+from _support import EXAMPLES
 
 __all__ = (
     "ANALYTICS_PASSWORD",
@@ -19,7 +20,6 @@ __all__ = (
     "servers_module",
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _load(name: str) -> Any:
