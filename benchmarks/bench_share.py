@@ -125,7 +125,8 @@ class Contender:
         """Run n operations in each of PROCS workers; return operations per second."""
         self.reset()
         go, out = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_worker, args=(self.body, self.args, n, go, out)) for _ in range(PROCS)]
+        args = (self.body, self.args, n, go, out)
+        procs = [ctx.Process(target=_worker, args=args) for _ in range(PROCS)]
         for proc in procs:
             proc.start()
         started = time.perf_counter()
@@ -165,15 +166,18 @@ def report(workloads: dict[str, list[Contender]], reps: int) -> bool:
             rate = statistics.median(contender.rates)
             spread = f"{min(contender.rates):>10,.0f} .. {max(contender.rates):>10,.0f}"
             ratio = "" if contender is contenders[0] else f"   Share is {share_rate / rate:6.2f}x"
-            exact = "" if contender.total is None else ("   exact" if contender.exact else "   NOT EXACT")
+            exact = ""
+            if contender.total is not None:
+                exact = "   exact" if contender.exact else "   NOT EXACT"
             print(f"  {contender.name:<28} {rate:>12,.0f}/s   (range {spread}){ratio}{exact}")
         print()
     incr = workloads["increments"]
     ratio = statistics.median(incr[0].rates) / statistics.median(incr[1].rates)
     verdict = ratio >= TARGET and incr[0].exact
     ok = ok and verdict
+    exactness = "exact" if incr[0].exact else "NOT exact"
     print(f"target: Share increments >= {TARGET:.0f}x Manager+Lock and exact: "
-          f"{ratio:.1f}x, {'exact' if incr[0].exact else 'NOT exact'} -> {'PASS' if verdict else 'FAIL'}")
+          f"{ratio:.1f}x, {exactness} -> {'PASS' if verdict else 'FAIL'}")
     return ok
 
 
@@ -213,9 +217,12 @@ def main() -> int:
 
         workloads = {
             "increments": [
-                Contender("Share  share.counter += 1", share_incr, (share,), reset_share, lambda: share.counter),
-                Contender("Manager Namespace + Lock", manager_incr, (ns, lock), reset_ns, lambda: ns.counter),
-                Contender("Value + its lock", value_incr, (value,), reset_value, lambda: value.value),
+                Contender("Share  share.counter += 1", share_incr, (share,), reset_share,
+                          lambda: share.counter),
+                Contender("Manager Namespace + Lock", manager_incr, (ns, lock), reset_ns,
+                          lambda: ns.counter),
+                Contender("Value + its lock", value_incr, (value,), reset_value,
+                          lambda: value.value),
             ],
             "reads": [
                 Contender("Share  share.counter", share_read, (share,), nothing, None),

@@ -67,7 +67,8 @@ def main() -> None:
         for processed_image in pool.unordered_imap(UpscaleImage, images):
             upscaled_images.append(processed_image)
         print("upscaled:", sorted(upscaled_images))
-        colored_images = pool.star().map(ColorImage, zip(images, colors, percent_changes))
+        rows = zip(images, colors, percent_changes, strict=True)
+        colored_images = pool.star().map(ColorImage, rows)
         print("colored:", colored_images)
         print("stopped itself:", pool.map(CountUntil, [3, 5]))
 

@@ -39,7 +39,9 @@ def dask_cluster() -> Iterator[LocalCluster]:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # any free port: None still means Dask's fixed 8787, which another cluster
+            # on the machine may hold (Dask then warns, an error here)
+            dashboard_address="127.0.0.1:0",
             host="127.0.0.1",
         )
         try:

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from _support import TIMEOUT
+from _support import TIMEOUT, run_threads
 
 from suitkaise import cerial
 from suitkaise.processing import (
@@ -167,11 +167,7 @@ def test_several_threads_share_one_pool(make_pool):
     def call(n):
         results[n] = pool.map(lambda x, n=n: x + n, range(100))
 
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
+    run_threads(call, [(n,) for n in range(4)])
     assert results == {n: [x + n for x in range(100)] for n in range(4)}
 
 

@@ -1,8 +1,9 @@
-"""Shared pieces of the Skprocess tests: the start-method fixture and process probes.
+"""Fixtures of the processing tests.
 
-pytest finds the ``start_method`` fixture here by itself; every test that takes it
-(or uses it through ``pytest.mark.usefixtures``) runs once per start method. The
-process probes live in ``process_probes.py``.
+``pool`` is one 2-worker pool per start method, shared by every test of a module that
+asks for it (a pool is meant to be reused, and a spawn pool costs ~150 ms to start).
+Tests that break workers on purpose build their own pool with
+``test_pool_support.make_pool``. ``start_method`` comes from the suite's conftest.
 """
 
 from __future__ import annotations
@@ -10,21 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from _support import START_METHODS, TIMEOUT
 
-from suitkaise.processing import set_start_method
-
-__all__ = ("START_METHODS", "start_method")
-
-START_METHODS = ("fork", "forkserver", "spawn")
+from suitkaise.processing._pool import Pool
 
 
-@pytest.fixture(params=START_METHODS)
-def start_method(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test under each start method in turn."""
-    set_start_method(request.param)
+@pytest.fixture(scope="module", params=START_METHODS)
+def pool(request: pytest.FixtureRequest) -> Iterator[Pool]:
+    """A 2-worker pool per start method, shared by the module's tests."""
+    p = Pool(2, start_method=request.param)
     try:
-        yield request.param
+        yield p
     finally:
-        set_start_method(None)
-
-
+        p.terminate()
+        assert p.join(TIMEOUT)

@@ -40,16 +40,24 @@ def wait_gone(pids: list[int], timeout: float = TIMEOUT) -> list[int]:
         time.sleep(0.02)
 
 
-def run_script(path: Path, body: str, *args: str) -> subprocess.Popen[str]:
+def run_script(path: Path, body: str, *args: str, new_session: bool = False,
+               dev: bool = False) -> subprocess.Popen[str]:
     """Write *body* (dedented, with the source tree put on sys.path) to the script
-    *path* and start it with this interpreter; stdout and stderr are pipes."""
+    *path* and start it with this interpreter; stdout and stderr are pipes.
+
+    With *new_session* the script leads its own process group, so a signal can go to
+    its whole group as Ctrl-C in a terminal does. With *dev* it runs in development
+    mode with warnings as errors, so a leaked resource shows on its stderr.
+    """
     path.write_text(f"import sys\nsys.path.insert(0, {SRC!r})\n" + textwrap.dedent(body))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    flags = ("-X", "dev", "-W", "error") if dev else ()
     return subprocess.Popen(
-        [sys.executable, str(path), *args],
+        [sys.executable, *flags, str(path), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
         cwd=str(path.parent),
+        start_new_session=new_session,
     )

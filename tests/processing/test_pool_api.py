@@ -11,8 +11,9 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from _support import TIMEOUT, run_threads
+from test_pool_support import make_pool, wait_for
 
-from _support import TIMEOUT
 from suitkaise import cerial
 from suitkaise.processing import ProcessError
 from suitkaise.processing._errors import RemoteTraceback
@@ -25,7 +26,6 @@ from suitkaise.processing._pool import (
 )
 from suitkaise.processing._pool._job import Chunk
 from suitkaise.sk import SkModifierError
-from test_pool_support import make_pool, pool, wait_for  # noqa: F401
 
 
 def double(x):
@@ -86,7 +86,7 @@ def test_star_unpacks_tuples_only(pool):
     assert pool.star().map(add, [(1, 2), (3, 4)]) == [3, 7]
     assert list(pool.star().imap(add, [(1, 2), (3, 4)])) == [3, 7]
     assert sorted(pool.star().unordered_imap(add, [(1, 2), (3, 4)])) == [3, 7]
-    assert pool.star().map(add, zip([1, 2], [10, 20])) == [11, 22]
+    assert pool.star().map(add, zip([1, 2], [10, 20], strict=True)) == [11, 22]
 
 
 def test_map_accepts_any_iterable(pool):
@@ -350,8 +350,8 @@ def test_unserializable_result_fails_that_task(pool):
 
 
 def test_error_classes_extend_the_stdlib():
-    assert issubclass(WorkerDiedError, ProcessError) and issubclass(WorkerDiedError, BrokenProcessPool)
-    assert issubclass(BrokenPoolError, ProcessError) and issubclass(BrokenPoolError, BrokenProcessPool)
+    for error in (WorkerDiedError, BrokenPoolError):
+        assert issubclass(error, ProcessError) and issubclass(error, BrokenProcessPool)
     assert issubclass(PoolTimeoutError, TimeoutError)
     assert issubclass(PoolClosedError, RuntimeError)
     e = WorkerDiedError("x", worker=2, pid=7, exitcode=-11, tasks=range(4, 5))
@@ -427,11 +427,7 @@ def test_usable_from_several_threads(pool):
     def work(n):
         results[n] = pool.map(lambda x, n=n: x + n, range(300))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
+    run_threads(work, [(n,) for n in range(4)])
     assert results == {n: [x + n for x in range(300)] for n in range(4)}
 
 

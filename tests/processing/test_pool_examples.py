@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-from _support import SRC, TIMEOUT
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from _support import EXAMPLES, assert_clean_run, run_example
 
 EXPECTED = {
     "pool_basic.py": [
@@ -41,12 +33,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_pool_example_runs(name):
-    env = {**os.environ, "PYTHONPATH": SRC}
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
-        capture_output=True, text=True, timeout=TIMEOUT, env=env, check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_example(EXAMPLES / name)
+    assert_clean_run(done)  # no bar off a terminal, no warnings
     for line in EXPECTED[name]:
         assert line in done.stdout, (line, done.stdout)
-    assert done.stderr == ""  # no bar off a terminal, no warnings

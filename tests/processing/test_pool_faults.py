@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from _support import TIMEOUT
+from test_pool_support import alive, make_pool, run_script, wait_for, wait_gone
+
 from suitkaise.processing._pool import BrokenPoolError, PoolTimeoutError, WorkerDiedError
-from test_pool_support import alive, make_pool, run_script, start_method, wait_for, wait_gone  # noqa: F401
 
 # A death must be noticed within this many seconds (the issue asks for 1 second).
 NOTICE = 1.0
@@ -107,7 +107,8 @@ def test_dead_worker_under_each_start_method(start_method, tmp_path):
         other = pool.map.background()(double, range(100))  # shares the dying worker
         assert wait_for(lambda: (tmp_path / "ready-1").exists())
         (tmp_path / "go").write_text("go")
-        with pytest.raises(WorkerDiedError, match="killed by signal 9 \\(SIGKILL\\) while running task 1"):
+        died = r"killed by signal 9 \(SIGKILL\) while running task 1"
+        with pytest.raises(WorkerDiedError, match=died):
             future.result(TIMEOUT)
         assert other.result(TIMEOUT) == [x * 2 for x in range(100)]
         assert pool.map(double, [1, 2]) == [2, 4]
@@ -117,7 +118,8 @@ def test_crash_retries_run_the_task_again(tmp_path):
     with make_pool("fork", crash_retries=1) as pool:
         items = [(i, str(tmp_path)) for i in range(10)]
         assert pool.map(die_once, items, chunksize=1) == list(range(10))
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["died-0", "died-3", "died-6", "died-9"]
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert names == ["died-0", "died-3", "died-6", "died-9"]
         with pytest.raises(WorkerDiedError, match="attempt 2 of 2") as info:
             pool.map(always_die, range(4), chunksize=1)
         assert info.value.task == 2
@@ -210,7 +212,7 @@ def test_interrupted_map_stops_its_workers(tmp_path, start_method):
             except KeyboardInterrupt:
                 print("interrupted", flush=True)
                 raise
-    """, new_session=True)
+    """, new_session=True, dev=True)
     try:
         assert wait_for(lambda: len(list(tmp_path.glob("busy-*"))) == 2)
         workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("busy-*")]
@@ -238,7 +240,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path, method):
                 time.sleep(0.01)
             print(*pool.worker_pids, flush=True)
             pool.map(time.sleep, [60, 60], chunksize=1)
-    """)
+    """, dev=True)
     try:
         workers = [int(pid) for pid in script.stdout.readline().split()]  # type: ignore[union-attr]
         assert len(workers) == 2 and all(alive(pid) for pid in workers)
@@ -263,7 +265,7 @@ def test_exit_without_close_leaves_nothing_behind(tmp_path):
                 time.sleep(0.01)
             print(*pool.worker_pids, flush=True)
             pool.map.background()(time.sleep, [60, 60])
-    """)
+    """, dev=True)
     out, err = script.communicate(timeout=TIMEOUT)
     assert script.returncode == 0, err
     lines = out.splitlines()
@@ -281,7 +283,7 @@ def test_missing_main_guard_is_explained(tmp_path):
         except Exception as e:
             print(type(e).__name__, e)
         pool.terminate()
-    """)
+    """, dev=True)
     out, err = script.communicate(timeout=TIMEOUT)
     assert "BrokenPoolError" in out and '__name__ == "__main__"' in out, (out, err)
 
@@ -329,7 +331,7 @@ def test_clean_shutdown_without_resource_warnings(tmp_path, method):
             gc.collect()
             print("collected", *pids, flush=True)
     """
-    script = run_script(path, body)
+    script = run_script(path, body, dev=True)
     out, err = script.communicate(timeout=TIMEOUT)
     assert script.returncode == 0, err
     assert err == "", err

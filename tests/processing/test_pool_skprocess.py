@@ -6,11 +6,10 @@ import os
 import time
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise.processing import ProcessTimeoutError, RunError, Skprocess
 from suitkaise.processing._errors import RemoteTraceback
-from test_pool_support import pool  # noqa: F401
 
 # Attempts per key, kept in the worker process (lives retry inside the same process).
 ATTEMPTS: dict[object, int] = {}
@@ -140,7 +139,7 @@ def test_skprocess_classes_run_and_return_their_result(pool):
 
 
 def test_star_passes_init_arguments(pool):
-    rows = list(zip(["a", "b"], ["red", "blue"], [10, 20]))
+    rows = list(zip(["a", "b"], ["red", "blue"], [10, 20], strict=True))
     assert pool.star().map(Colour, rows) == [("a", "red", 10), ("b", "blue", 20)]
 
 

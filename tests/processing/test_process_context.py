@@ -10,9 +10,9 @@ import textwrap
 import threading
 
 import pytest
+from _support import SRC, TIMEOUT
 
 import suitkaise.processing as processing
-from _support import SRC, TIMEOUT
 from suitkaise.processing import _context, get_start_method, set_start_method
 
 
@@ -61,7 +61,8 @@ def test_public_names_are_exported_once_with_docstrings():
     for name in names:
         obj = getattr(processing, name)
         assert obj.__doc__, name
-    for name in ("Skprocess", "ProcessError", "RunError", "ProcessTimeoutError", "ResultTimeoutError"):
+    for name in ("Skprocess", "ProcessError", "RunError", "ProcessTimeoutError",
+                 "ResultTimeoutError"):
         assert name in names
 
 

@@ -9,8 +9,8 @@ import time
 import traceback
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise import cerial
 from suitkaise.processing import (
     ErrorHandlerError,
@@ -23,8 +23,8 @@ from suitkaise.processing import (
     ResultTimeoutError,
     RunError,
     Skprocess,
+    _handle,
 )
-from suitkaise.processing import _handle
 
 # Every test runs under fork, forkserver and spawn.
 pytestmark = pytest.mark.usefixtures("start_method")
@@ -44,7 +44,8 @@ class FailsIn(Skprocess):
         self.onfinish_ran = False
 
     def _maybe_fail(self, section):
-        if section == self.where and (section not in ("prerun", "run", "postrun") or self.count == self.on):
+        every_run = section in ("prerun", "run", "postrun")
+        if section == self.where and (not every_run or self.count == self.on):
             fetch_from_api()
 
     def __prerun__(self):
@@ -198,7 +199,8 @@ def test_final_state_that_cannot_travel_is_a_process_error():
         def __run__(self):
             self.thing = Unsendable()
 
-    with pytest.raises(ProcessError, match=r"final state of .*BadState could not be sent back") as info:
+    not_sent = r"final state of .*BadState could not be sent back"
+    with pytest.raises(ProcessError, match=not_sent) as info:
         BadState().run()
     assert type(info.value) is ProcessError
 
@@ -253,12 +255,16 @@ def test_instance_that_cannot_load_in_the_child():
     [
         RunError("Error in __run__ on run 5", original_error=ConnectionError("x"), current_run=5),
         ProcessError("died", current_run=None),
-        ProcessTimeoutError("Timeout in run after 5.0s on run 3", section="run", timeout=5.0, current_run=3),
+        ProcessTimeoutError("Timeout in run after 5.0s on run 3", section="run", timeout=5.0,
+                            current_run=3),
         ResultTimeoutError("late", timeout=1.5),
-        ErrorHandlerError("Error in __error__ after run 1", original_error=ValueError(1), current_run=1),
+        ErrorHandlerError("Error in __error__ after run 1", original_error=ValueError(1),
+                          current_run=1),
     ],
 )
-@pytest.mark.parametrize("dumps, loads", [(cerial.serialize, cerial.deserialize), (pickle.dumps, pickle.loads)])
+@pytest.mark.parametrize(
+    "dumps, loads", [(cerial.serialize, cerial.deserialize), (pickle.dumps, pickle.loads)]
+)
 def test_errors_round_trip_with_their_fields(error, dumps, loads):
     error.add_note("a note")
     copy = loads(dumps(error))
@@ -279,7 +285,8 @@ def test_error_classes_and_modules():
     assert issubclass(ProcessTimeoutError, TimeoutError)
     assert issubclass(ResultTimeoutError, TimeoutError)
     e = ProcessTimeoutError("t", section="run", timeout=1.0, current_run=2)
-    assert (e.section, e.timeout, e.current_run, e.run, e.original_error) == ("run", 1.0, 2, 2, None)
+    fields = (e.section, e.timeout, e.current_run, e.run, e.original_error)
+    assert fields == ("run", 1.0, 2, 2, None)
 
 
 # -------------------------------------------------------------------------- timeouts

@@ -9,27 +9,12 @@ A new example without an entry there fails ``test_every_example_has_expectations
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from _support import SRC, TIMEOUT
+from _support import EXAMPLES, assert_clean_run, assert_lines_in_order, run_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(EXAMPLES.glob("skprocess_*.py"))
-
-# Runs an example as __main__ after choosing the start method (argv[1]).
-_UNDER_METHOD = """\
-import runpy, sys
-from suitkaise.processing import set_start_method
-set_start_method(sys.argv[1])
-path = sys.argv[2]
-sys.argv = [path]
-runpy.run_path(path, run_name="__main__")
-"""
 
 # For each example, regular expressions that must each match a whole line of its
 # output, in this order (other lines may come between them).
@@ -176,36 +161,6 @@ EXPECTED: dict[str, list[str]] = {
 }
 
 
-def run_example(path: Path, method: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    if method is None:
-        argv = [sys.executable, str(path)]
-    else:
-        argv = [sys.executable, "-c", _UNDER_METHOD, method, str(path)]
-    return subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=env,
-        check=False,
-        cwd=str(EXAMPLES.parent),
-    )
-
-
-def assert_lines_in_order(out: str, patterns: list[str]) -> None:
-    lines = out.splitlines()
-    at = 0
-    for pattern in patterns:
-        regex = re.compile(pattern)
-        for i in range(at, len(lines)):
-            if regex.fullmatch(lines[i]):
-                at = i + 1
-                break
-        else:
-            raise AssertionError(f"no line matching {pattern!r} (in order) in the output:\n{out}")
-
-
 def test_every_example_has_expectations():
     names = {path.name for path in FILES}
     assert names, f"no examples/skprocess_*.py found in {EXAMPLES}"
@@ -226,10 +181,7 @@ def test_example_is_guarded(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_example_runs(path, method):
     done = run_example(path, method)
-    assert done.returncode == 0, (
-        f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-    )
-    assert done.stderr == "", done.stderr
+    assert_clean_run(done)
     assert_lines_in_order(done.stdout, EXPECTED[path.name])
 
 

@@ -89,9 +89,10 @@ def test_result_background_sees_the_death_too(start_method):
 
 # ---------------------------------------------------------------- no orphans
 
-PARENT = """
-import os, sys, time
-from suitkaise.processing import Skprocess, set_start_method
+# The children of the parent scripts below: one that idles, one that spins.
+CHILDREN = """
+import os, sys, threading, time
+from suitkaise.processing import Skprocess, _handle, set_start_method
 
 class Forever(Skprocess):
     def __run__(self):
@@ -102,12 +103,19 @@ class Busy(Skprocess):
         while True:
             pass
 
-if __name__ == "__main__":
-    set_start_method(sys.argv[1])
+def start_both(pids):
     procs = [Forever(), Busy()]
     for p in procs:
         p.start()
-    pids = [p._skprocess_internals.handle.pid for p in procs]
+        pids.append(p._skprocess_internals.handle.pid)
+    return procs
+"""
+
+PARENT = CHILDREN + """
+if __name__ == "__main__":
+    set_start_method(sys.argv[1])
+    pids = []
+    procs = start_both(pids)
     print(*pids, flush=True)
     how = sys.argv[2]
     if how == "exception":
@@ -120,7 +128,8 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize("how", ["normal", "exception", "sigint", "sigkill"])
 def test_no_child_outlives_its_parent(tmp_path, how, start_method):
-    parent = run_script(tmp_path / "parent.py", PARENT, start_method, "wait" if how.startswith("sig") else how)
+    mode = "wait" if how.startswith("sig") else how
+    parent = run_script(tmp_path / "parent.py", PARENT, start_method, mode)
     try:
         pids = [int(pid) for pid in parent.stdout.readline().split()]
         assert len(pids) == 2
@@ -137,24 +146,7 @@ def test_no_child_outlives_its_parent(tmp_path, how, start_method):
         parent.communicate(timeout=TIMEOUT)
 
 
-SETUPS = """
-import os, sys, threading, time
-from suitkaise.processing import Skprocess, _handle, set_start_method
-
-class Forever(Skprocess):
-    def __run__(self):
-        time.sleep(0.01)
-
-class Busy(Skprocess):
-    def __run__(self):
-        while True:
-            pass
-
-def start_both(pids):
-    for p in (Forever(), Busy()):
-        p.start()
-        pids.append(p._skprocess_internals.handle.pid)
-
+SETUPS = CHILDREN + """
 if __name__ == "__main__":
     set_start_method(sys.argv[1])
     setup = sys.argv[2]

@@ -10,8 +10,8 @@ import signal
 import threading
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise.processing import ProcessConfig, Skprocess
 
 # Every test runs under fork, forkserver and spawn.
@@ -165,7 +165,8 @@ def test_config_defaults():
     config = OnlyRun.__new__(OnlyRun).process_config
     assert (config.runs, config.join_in, config.lives) == (None, None, 1)
     timeouts = config.timeouts
-    assert [getattr(timeouts, s) for s in ("prerun", "run", "postrun", "onfinish", "result", "error")] == [None] * 6
+    sections = ("prerun", "run", "postrun", "onfinish", "result", "error")
+    assert [getattr(timeouts, s) for s in sections] == [None] * 6
     assert isinstance(config, ProcessConfig)
 
 
@@ -189,7 +190,8 @@ def test_config_is_per_instance_and_set_in_init():
 
 def test_config_cannot_change_outside_init():
     p = OnlyRun()
-    with pytest.raises(AttributeError, match=r"only be changed inside __init__.*process_config\.runs"):
+    only_in_init = r"only be changed inside __init__.*process_config\.runs"
+    with pytest.raises(AttributeError, match=only_in_init):
         p.process_config.runs = 3
     with pytest.raises(AttributeError, match=r"process_config\.timeouts\.run"):
         p.process_config.timeouts.run = 1.0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from _support import TIMEOUT
+
 from suitkaise.processing import RunError, Skprocess
 
 # Every test runs under fork, forkserver and spawn.

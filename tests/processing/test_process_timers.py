@@ -48,7 +48,8 @@ def test_every_defined_method_has_a_timer_filled_in_the_child():
     p = Timed(runs=3)
     assert p.run() == "done"
     counts = {name: getattr(p, name).timer.num_times
-              for name in ("__prerun__", "__run__", "__postrun__", "__onfinish__", "__result__", "__error__")}
+              for name in ("__prerun__", "__run__", "__postrun__", "__onfinish__", "__result__",
+                           "__error__")}
     assert counts == {"__prerun__": 3, "__run__": 3, "__postrun__": 3,
                       "__onfinish__": 1, "__result__": 1, "__error__": 0}
     assert all(isinstance(getattr(p, n).timer, Sktimer) for n in counts)

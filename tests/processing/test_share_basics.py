@@ -14,8 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pytest
+from _support import TIMEOUT, run_threads
 
-from _support import TIMEOUT
 from suitkaise import cerial
 from suitkaise.processing._share import CoordinatorDiedError, Share, ShareClosedError, ShareError
 from suitkaise.processing._share._proxy import Proxy
@@ -257,11 +257,7 @@ def test_threads_each_get_their_own_connection(share):
         for _ in range(500):
             share.counter += 1
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
+    run_threads(work, [()] * 4)
     assert share.counter == 2000
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from _support import TIMEOUT
-from suitkaise.processing._share import Share
-from suitkaise.timing import Sktimer
-from test_share_support import (  # noqa: F401 - start_method is a fixture
+from test_share_support import (
     Slow,
     add_many,
     add_many_through_self,
@@ -21,9 +18,11 @@ from test_share_support import (  # noqa: F401 - start_method is a fixture
     join_all,
     own_writes,
     start_all,
-    start_method,
     write_then_tell,
 )
+
+from suitkaise.processing._share import Share
+from suitkaise.timing import Sktimer
 
 
 class Box:

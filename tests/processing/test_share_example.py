@@ -3,25 +3,10 @@ prints what it promises, with nothing on stderr."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from _support import EXAMPLES, assert_clean_run, run_example
 
-from _support import SRC, TIMEOUT
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "share_worker.py"
-
-_UNDER_METHOD = """\
-import runpy, sys
-from suitkaise.processing import set_start_method
-set_start_method(sys.argv[1])
-path = sys.argv[2]
-sys.argv = [path]
-runpy.run_path(path, run_name="__main__")
-"""
+EXAMPLE = EXAMPLES / "share_worker.py"
 
 EXPECTED = [
     "final count: 109",
@@ -34,16 +19,8 @@ EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize("method", ["default", "spawn"])
+@pytest.mark.parametrize("method", [None, "spawn"], ids=["default", "spawn"])
 def test_share_worker_example(method):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = SRC
-    if method == "default":
-        command = [sys.executable, str(EXAMPLE)]
-    else:
-        command = [sys.executable, "-c", _UNDER_METHOD, method, str(EXAMPLE)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env,
-                          cwd=str(EXAMPLE.parent), check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    done = run_example(EXAMPLE, method)
+    assert_clean_run(done)
     assert done.stdout.splitlines() == EXPECTED

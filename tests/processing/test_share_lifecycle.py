@@ -13,26 +13,25 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client
 
 import pytest
-
 from _support import TIMEOUT
-from suitkaise.processing._context import set_start_method
-from suitkaise.processing._share import CoordinatorDiedError, Share
-from suitkaise.processing._share._protocol import GET, frame
-from test_share_support import (  # noqa: F401 - start_method is a fixture
+from test_share_support import (
     Slow,
     SlowToSend,
-    write_after_the_end,
     ctx,
     join_all,
     pause_and_report,
     pool_task,
     run_script,
     start_all,
-    start_method,
     wait_for_file,
     wait_gone,
+    write_after_the_end,
     write_wait_write,
 )
+
+from suitkaise.processing._context import set_start_method
+from suitkaise.processing._share import CoordinatorDiedError, Share
+from suitkaise.processing._share._protocol import GET, frame
 
 OWNER_SCRIPT = """
     import os, signal, sys, time
@@ -189,9 +188,10 @@ def test_share_in_pool_tasks(start_method):
 
 
 def test_the_spec_worker_example_with_skprocess(start_method):
+    from test_share_support import Worker
+
     from suitkaise import timing
     from suitkaise.processing import Skprocess  # noqa: F401 - the example's own import
-    from test_share_support import Worker
 
     share = Share()  # starts automatically
 

@@ -63,7 +63,9 @@ def test_augmented_assignments_are_found():
         s.e /= 5
         s.f **= 6
 
-    assert decisions(body) == [("a", "+="), ("b", "-="), ("c", "*="), ("d", "|="), ("e", "/="), ("f", "**=")]
+    assert decisions(body) == [
+        ("a", "+="), ("b", "-="), ("c", "*="), ("d", "|="), ("e", "/="), ("f", "**="),
+    ]
 
 
 def test_an_augmented_assignment_with_a_complex_right_hand_side():
@@ -92,7 +94,7 @@ def test_lazy_chains():
         s.d["k"]
         for _ in s.items:
             pass
-        1 in s.items
+        1 in s.items  # noqa: B015 - the membership test is the bytecode under test
         s.obj.x += 1
         s.obj.__class__  # dunder: asked for as a value
 
@@ -145,7 +147,8 @@ def test_a_lookup_of_another_name_than_the_one_loaded_is_a_plain_read():
 
         @property
         def other(self):
-            return getattr(self.probe, "hidden")  # reached while `x.other += 1` runs
+            # reached while `x.other += 1` runs; a call, not an attribute load, here
+            return getattr(self.probe, "hidden")  # noqa: B009
 
     probe = Probe()
     holder = Indirect(probe)

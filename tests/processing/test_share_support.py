@@ -1,44 +1,23 @@
-"""Shared pieces of the Share tests: the start-method fixture, process probes and
-child-process bodies (module level, so that spawn and forkserver children import them).
+"""Shared pieces of the Share tests: process helpers and child-process bodies (module
+level, so that spawn and forkserver children import them).
 
-Import into a test module with ``from test_share_support import start_method, ...``;
-a test that takes ``start_method`` runs once per start method (the coordinator and
-the test's own children both use it).
+A test that takes the suite's ``start_method`` fixture runs once per start method (the
+coordinator and the test's own children both use it; ``ctx`` is its context).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from _support import SRC, TIMEOUT
-from process_probes import alive, wait_gone
+from _support import TIMEOUT
+from process_probes import alive, run_script, wait_gone
 
-from suitkaise.processing._context import get_context, set_start_method
+from suitkaise.processing._context import get_context
 
-__all__ = (
-    "START_METHODS", "alive", "ctx", "join_all", "run_script", "start_all", "start_method",
-    "wait_gone",
-)
-
-START_METHODS = ("fork", "forkserver", "spawn")
-
-
-@pytest.fixture(params=START_METHODS)
-def start_method(request: pytest.FixtureRequest) -> Any:
-    """Run the test under each start method in turn."""
-    set_start_method(request.param)
-    try:
-        yield request.param
-    finally:
-        set_start_method(None)
-
+__all__ = ("alive", "ctx", "join_all", "run_script", "start_all", "wait_gone")
 
 def ctx() -> Any:
     """The multiprocessing context of the current start method."""
@@ -64,23 +43,6 @@ def join_all(procs: list[Any]) -> None:
             raise AssertionError(f"{proc.name} did not finish within {TIMEOUT}s")
     codes = [proc.exitcode for proc in procs]
     assert codes == [0] * len(procs), f"child exit codes: {codes}"
-
-
-def run_script(path: Path, body: str, *args: str, new_session: bool = False) -> subprocess.Popen[str]:
-    """Write *body* (dedented, with the source tree put on sys.path) to the script
-    *path* and start it with this interpreter; stdout and stderr are pipes. With
-    *new_session* the script leads its own process group (for a terminal-like Ctrl-C)."""
-    path.write_text(f"import sys\nsys.path.insert(0, {SRC!r})\n" + textwrap.dedent(body))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.Popen(
-        [sys.executable, str(path), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=str(path.parent),
-        start_new_session=new_session,
-    )
 
 
 # ---------------------------------------------------------------- child bodies

@@ -6,11 +6,9 @@ import multiprocessing
 import os
 
 import pytest
-from _support import TIMEOUT
+from _support import START_METHODS, TIMEOUT
 
 from suitkaise.processing._sharedmem import SharedArray
-
-START_METHODS = ("fork", "forkserver", "spawn")
 
 
 def _add_one(array, index: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from _support import TIMEOUT
-from reconnect_support import START_METHODS, servers_module
+from reconnect_support import servers_module
 
 
 @pytest.fixture(scope="session")
@@ -44,15 +44,3 @@ def closing() -> Iterator[list[Any]]:
         close = getattr(resource, "close", None)
         if callable(close):
             close()
-
-
-@pytest.fixture(params=START_METHODS)
-def start_method(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test under each start method in turn."""
-    from suitkaise.processing import set_start_method
-
-    set_start_method(request.param)
-    try:
-        yield request.param
-    finally:
-        set_start_method(None)

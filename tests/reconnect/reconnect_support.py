@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 from typing import Any
+
+from _support import EXAMPLES
 
 __all__ = (
     "ANALYTICS_PASSWORD",
     "APP_PASSWORD",
     "EXAMPLES",
     "REDIS_PASSWORD",
-    "START_METHODS",
     "servers_module",
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-START_METHODS = ("fork", "forkserver", "spawn")
 
 
 def _load(name: str) -> Any:

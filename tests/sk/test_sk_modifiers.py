@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import pytest
+from _support import run_threads
 
 import suitkaise.sk
 import suitkaise.sk._runners as runners
@@ -353,12 +354,8 @@ def test_rate_limit_is_shared_across_calls_and_threads() -> None:
         for _ in range(per_thread):
             noop.rate_limit(rate)()  # a fresh modified callable each time
 
-    threads = [threading.Thread(target=work) for _ in range(n_threads)]
     start = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(TIMEOUT)
+    run_threads(work, [()] * n_threads)
     elapsed = time.perf_counter() - start
     assert elapsed >= (n_threads * per_thread - 1) / rate - 0.005
 

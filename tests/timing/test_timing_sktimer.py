@@ -9,6 +9,7 @@ import statistics
 import threading
 
 import pytest
+from _support import run_threads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -219,12 +220,7 @@ def test_concurrent_add_time_loses_nothing() -> None:
         for _ in range(per_thread):
             t.add_time(0.001)
 
-    threads = [threading.Thread(target=work) for _ in range(n_threads)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(TIMEOUT)
-        assert not th.is_alive()
+    run_threads(work, [()] * n_threads)
     assert t.num_times == n_threads * per_thread
     assert t.total_time == pytest.approx(n_threads * per_thread * 0.001)
 

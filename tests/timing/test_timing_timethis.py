@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from _support import run_threads
 
 from suitkaise import timing
 from suitkaise.timing import Sktimer, TimeThis, timethis
@@ -149,11 +150,7 @@ def test_context_manager_shared_between_threads() -> None:
                 pass
         barrier.wait()
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(TIMEOUT)
+    run_threads(work, [()] * 4)
     assert t.num_times == 200
 
 

@@ -147,7 +147,7 @@ def _timer_copy(timer: Sktimer) -> Sktimer:
 
 def internals(obj: Any) -> Internals:
     """The :class:`Internals` of an ``Skprocess`` instance."""
-    return obj.__dict__[INTERNALS]  # type: ignore[no-any-return]
+    return obj.__dict__[INTERNALS]
 
 
 def rebuild_instance(cls: type, token: str) -> Any:
@@ -281,7 +281,7 @@ class LifecycleMethod:
         return self.func(*args, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<lifecycle method {self.__qualname__}>"
+        return f"<lifecycle method {self.func.__qualname__}>"
 
 
 class BoundLifecycle:
@@ -335,7 +335,7 @@ class BoundLifecycle:
         return (getattr, (self.__self__, self._method.name))
 
     def __repr__(self) -> str:
-        return f"<bound lifecycle method {self._method.__qualname__} of {self.__self__!r}>"
+        return f"<bound lifecycle method {self._method.func.__qualname__} of {self.__self__!r}>"
 
 
 class InitWrapper:
@@ -359,7 +359,7 @@ class InitWrapper:
             gate.depth -= 1
 
     def __repr__(self) -> str:
-        return f"<Skprocess __init__ {self.__qualname__}>"
+        return f"<Skprocess __init__ {self.init.__qualname__}>"
 
 
 def wrap_class(cls: type) -> None:

@@ -284,7 +284,7 @@ class Skprocess:
             raise RuntimeError(
                 f"{type(self).__qualname__}.{method}(): the process has not been started"
             )
-        return own.handle  # type: ignore[no-any-return]
+        return own.handle
 
 
 def _plain_new(cls: type) -> bool:

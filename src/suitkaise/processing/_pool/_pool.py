@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -402,7 +402,7 @@ class Pool:
         return results()
 
     def _replies(self, job: Job, progress: bool | str | None,
-                 seconds: float | None) -> Iterator[list[Any]]:
+                 seconds: float | None) -> Generator[list[Any], None, None]:
         """The results of *job*, a reply's worth at a time, in the order the call hands
         them out; the call's error is raised after the results before it. The progress
         bar opens now; when the results end (or are dropped) the job is cancelled, and
@@ -414,7 +414,7 @@ class Pool:
             job.cancel(kill=False)
             raise
 
-        def replies() -> Iterator[list[Any]]:
+        def replies() -> Generator[list[Any], None, None]:
             kill = False
             try:
                 while True:

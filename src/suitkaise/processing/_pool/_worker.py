@@ -81,7 +81,7 @@ def _run_skprocess(cls: type, args: tuple[Any, ...]) -> Any:
     proc = cls(*args)
     child = _PoolChild()
     internals(proc).child = child
-    kind, value, error, tb = Lifecycle(proc, child).run()  # type: ignore[arg-type]
+    kind, value, error, tb = Lifecycle(proc, child).run()
     if kind == "error":
         raise _LifecycleFailure(error, tb)  # type: ignore[arg-type]
     return None if value is None else cerial.deserialize(value)

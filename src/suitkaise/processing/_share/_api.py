@@ -78,9 +78,11 @@ class _Runtime:
         # PR_SET_PDEATHSIG follows the thread that forked: only ask for it when that
         # thread lives as long as the process (the main thread), or under forkserver
         # (where the parent is the fork server, which ends with us).
-        die_with_owner = method == "forkserver" or threading.current_thread() is threading.main_thread()
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        die_with_owner = method == "forkserver" or in_main_thread
         owner_pid = 0 if method == "forkserver" else os.getpid()
-        process = ctx.Process(
+        # typeshed's BaseContext lacks Process, which every concrete context has
+        process = ctx.Process(  # type: ignore[attr-defined]
             target=coordinator_main,
             args=(self.address, self.authkey, state, theirs, owner_pid, die_with_owner),
             name="suitkaise-share-coordinator",
@@ -493,7 +495,8 @@ def _sweep(base: str) -> None:
             continue
         try:
             pid = int(entry.name[len(_PREFIX):].split("-", 1)[0])
-            if entry.stat(follow_symlinks=False).st_uid != uid or not entry.is_dir(follow_symlinks=False):
+            mine = entry.stat(follow_symlinks=False).st_uid == uid
+            if not mine or not entry.is_dir(follow_symlinks=False):
                 continue
         except (ValueError, OSError):
             continue

@@ -55,13 +55,13 @@ class _SelectPoller:
     """``select.poll()`` for one socket where the platform has no poll (Windows)."""
 
     def __init__(self) -> None:
-        self.sock: socket.socket | None = None
+        self.socks: list[socket.socket] = []
 
     def register(self, sock: socket.socket, _events: int) -> None:
-        self.sock = sock
+        self.socks.append(sock)
 
     def poll(self, timeout_ms: int) -> list[Any]:
-        return select.select([self.sock], [], [], timeout_ms / 1000)[0]
+        return select.select(self.socks, [], [], timeout_ms / 1000)[0]
 
 
 if hasattr(select, "poll"):
@@ -260,7 +260,8 @@ class Link:
         if sock is None:
             raise Stale()
         while True:
-            if waiting and not _RECV_TIMEOUT and not self.poller.poll(int(LIVENESS_INTERVAL * 1000)):
+            if (waiting and not _RECV_TIMEOUT
+                    and not self.poller.poll(int(LIVENESS_INTERVAL * 1000))):
                 self._check_alive()
                 continue
             try:
@@ -303,7 +304,8 @@ def _bye_text(reply: tuple[Any, ...], sent: int, answered: bool) -> str:
     if not answered:
         text += " before this request was answered"
     if lost > 0:
-        text += f"; the last {lost} write(s) from this thread arrived after the end and were not applied"
+        text += (f"; the last {lost} write(s) from this thread arrived after the end"
+                 " and were not applied")
     return text
 
 

@@ -69,6 +69,7 @@ import traceback
 import types
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, Listener
 from pathlib import PurePath
 from typing import Any
@@ -78,12 +79,40 @@ from . import _lifeline
 from ._errors import ShareError
 from ._ops import INPLACE
 from ._protocol import (
-    ACK, ATTR, BYE, CALL, CLEAR, DEL, DELATTR, DELITEM, ERROR, EXIT, GET, GETATTR, GETITEM,
-    HELLO, IOP, NAMES, NOTICE, OK, PROXY, SET, SETATTR, SETITEM, SPECIAL, SYNC, WRITES,
-    decode, encode, frame, unframe,
+    ACK,
+    ATTR,
+    BYE,
+    CALL,
+    CLEAR,
+    DEL,
+    DELATTR,
+    DELITEM,
+    ERROR,
+    EXIT,
+    GET,
+    GETATTR,
+    GETITEM,
+    HELLO,
+    IOP,
+    NAMES,
+    NOTICE,
+    OK,
+    PROXY,
+    SET,
+    SETATTR,
+    SETITEM,
+    SPECIAL,
+    SYNC,
+    WRITES,
+    decode,
+    encode,
+    frame,
+    unframe,
 )
 
-__all__ = ("BY_VALUE_TYPES", "SPECIALS", "Coordinator", "by_value", "coordinator_main", "resolve_here")
+__all__ = (
+    "BY_VALUE_TYPES", "SPECIALS", "Coordinator", "by_value", "coordinator_main", "resolve_here",
+)
 
 #: Types whose instances are returned by value (a copy), not as a proxy.
 BY_VALUE_TYPES: frozenset[type] = frozenset({
@@ -162,13 +191,15 @@ SPECIALS["__divmod__"] = divmod
 SPECIALS["__rdivmod__"] = lambda obj, other: divmod(other, obj)
 del _name, _fn
 
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type[Iterable[Any]], ...] = (type({}.keys()), type({}.values()), type({}.items()))
 
 
 class _Peer:
     """One client connection and what the coordinator knows of it."""
 
-    __slots__ = ("buffer", "closed", "dropped", "fd", "outbox", "sock", "unread", "watching", "writes")
+    __slots__ = (
+        "buffer", "closed", "dropped", "fd", "outbox", "sock", "unread", "watching", "writes",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -204,11 +235,11 @@ class Coordinator:
         self.running = True
         self.reason = "exit"
         self.selector.register(self.wake_r, selectors.EVENT_READ, _WAKE)
-        self.writers = {
+        self.writers: dict[int, Callable[..., None]] = {
             SET: self._set, DEL: self._del, IOP: self._iop, SETATTR: self._setattr,
             DELATTR: self._delattr, SETITEM: self._setitem, DELITEM: self._delitem,
         }
-        self.callers = {
+        self.callers: dict[int, Callable[..., tuple[Any, ...]]] = {
             HELLO: self._hello, GET: self._get, GETATTR: self._getattr, GETITEM: self._getitem,
             CALL: self._call, SPECIAL: self._special, NAMES: self._names, CLEAR: self._clear,
             SYNC: self._sync, EXIT: self._exit,

@@ -173,7 +173,7 @@ def _augmented_end(instructions: list[dis.Instruction], n: int, swaps: tuple[int
         tail = instructions[m + 1:m + 2 + len(swaps)]
         if len(tail) != len(swaps) + 1:
             return VALUE
-        for ins_swap, depth in zip(tail, swaps):
+        for ins_swap, depth in zip(tail[:-1], swaps, strict=True):
             if ins_swap.opname != "SWAP" or ins_swap.arg != depth:
                 return VALUE
         last = tail[-1]

@@ -24,7 +24,17 @@ from ... import cerial
 from ._errors import ShareError
 from ._ops import LAZY, METHOD, VALUE, attribute_use, item_use
 from ._protocol import (
-    ATTR, CALL, DELATTR, DELITEM, GETATTR, GETITEM, IOP, ITEM, SETATTR, SETITEM, SPECIAL,
+    ATTR,
+    CALL,
+    DELATTR,
+    DELITEM,
+    GETATTR,
+    GETITEM,
+    IOP,
+    ITEM,
+    SETATTR,
+    SETITEM,
+    SPECIAL,
     encode,
 )
 
@@ -140,7 +150,8 @@ class RemoteMethod:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         share = self._sk_share
-        return share._sk_value(share._sk_call((CALL, self._sk_path, self._sk_name, encode_args(args, kwargs))))
+        request = (CALL, self._sk_path, self._sk_name, encode_args(args, kwargs))
+        return share._sk_value(share._sk_call(request))
 
     def __repr__(self) -> str:
         return f"<shared method {_path_text(self._sk_path)}.{self._sk_name}>"
@@ -149,7 +160,8 @@ class RemoteMethod:
 def _special(name: str) -> Any:
     def forward(self: Proxy, *args: Any) -> Any:
         share = self._sk_share
-        return share._sk_value(share._sk_call((SPECIAL, self._sk_path, name, encode_args(args, {}))))
+        request = (SPECIAL, self._sk_path, name, encode_args(args, {}))
+        return share._sk_value(share._sk_call(request))
 
     forward.__name__ = name
     return forward
@@ -230,7 +242,9 @@ class Proxy:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         encoded = encode(key)
-        if value is APPLIED or same_target(value, self._sk_share, self._sk_path + ((ITEM, encoded),)):
+        if value is APPLIED:
+            return
+        if same_target(value, self._sk_share, self._sk_path + ((ITEM, encoded),)):
             return
         self._sk_share._sk_write((SETITEM, self._sk_path, encoded, encode(value)))
 
@@ -241,7 +255,8 @@ class Proxy:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         share = self._sk_share
-        return share._sk_value(share._sk_call((CALL, self._sk_path, None, encode_args(args, kwargs))))
+        request = (CALL, self._sk_path, None, encode_args(args, kwargs))
+        return share._sk_value(share._sk_call(request))
 
     def __iter__(self) -> Any:
         return iter(_snapshot(self))
@@ -259,7 +274,7 @@ class Proxy:
     def __dir__(self) -> list[str]:
         return list(_dir(self))
 
-    __hash__ = _special("__hash__")  # type: ignore[assignment]
+    __hash__ = _special("__hash__")
 
     # ------------------------------------------------------------------ travel
 
