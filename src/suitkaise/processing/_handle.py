@@ -95,34 +95,9 @@ class ParentHandle:
         armed = arm_lifeline(lifeline_r)
         if isinstance(payload, ForkPayload):
             prepare_fork(payload, self.status, child_out, child_in)
-        # Everything that does not need the child's pid is made before the fork: after
-        # it, every page this process writes is copied first (copy-on-write), and under
-        # load the new child may wait for this thread to block before it runs at all.
-        self._tell_out: Connection | None = tell_out
-        self._sender: Sender | None = None  # made by the first tell()
-        self._report_rx = Receiver(report_r)
-        self._tell_rx = Receiver(tell_in)
-        self._waiter = Waiter([report_r, tell_in])  # and the sentinel, once there is one
-        # A plain lock: "with self._lock" is cheaper than "with self._cond"; the
-        # condition is made when a second thread first has to wait, and notify_all()
-        # is skipped while nobody waits. (This is every listen()'s path.)
-        self._lock = threading.Lock()
-        self._cond: threading.Condition | None = None
-        self._waiting = 0  # threads in self._cond.wait()
-        self._pumping = False
-        self._inbox: deque[bytes | bytearray | memoryview] = deque()
-        self._report: bytes | bytearray | memoryview | None = None
-        self._sentinel_ready = False
-        self._killed = False
-        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
-        #: True once the child has exited and its outcome is settled.
-        self.done = False
-        self.exitcode: int | None = None
-        self.value: Any = None
-        self.error: ProcessError | None = None
         # Kept until the child has ended: freeing the objects of a fork payload right
-        # after the fork writes to every page they live on (see above); nobody waits
-        # on this process for that once the child is gone.
+        # after the fork writes to every page they live on (each one copied first, as
+        # the child shares it); nobody waits on this process for that once it is gone.
         self._fork_payload = payload if isinstance(payload, ForkPayload) else None
         self.process = ctx.Process(
             target=child_main,
@@ -153,7 +128,31 @@ class ParentHandle:
         shared.started()
         self.pid = self.process.pid
         if armed:
-            give_lifeline(lifeline_r, self.pid)  # before our copy of it closes
+            give_lifeline(lifeline_r, self.pid)  # at once: the child looks for it first
+        # What only this side needs is made after the fork, while the child starts:
+        # the time before the fork is the one that delays the child's first run.
+        self._tell_out: Connection | None = tell_out
+        self._sender: Sender | None = None  # made by the first tell()
+        self._report_rx = Receiver(report_r)
+        self._tell_rx = Receiver(tell_in)
+        self._waiter = Waiter([report_r, tell_in])  # and the sentinel, once there is one
+        # A plain lock: "with self._lock" is cheaper than "with self._cond"; the
+        # condition is made when a second thread first has to wait, and notify_all()
+        # is skipped while nobody waits. (This is every listen()'s path.)
+        self._lock = threading.Lock()
+        self._cond: threading.Condition | None = None
+        self._waiting = 0  # threads in self._cond.wait()
+        self._pumping = False
+        self._inbox: deque[bytes | bytearray | memoryview] = deque()
+        self._report: bytes | bytearray | memoryview | None = None
+        self._sentinel_ready = False
+        self._killed = False
+        self._abnormal: ProcessError | None = None  # died without a report, or watchdog
+        #: True once the child has exited and its outcome is settled.
+        self.done = False
+        self.exitcode: int | None = None
+        self.value: Any = None
+        self.error: ProcessError | None = None
         for conn in childs_ends:
             conn.close()
         self.sentinel = self.process.sentinel
