@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import errno
+import multiprocessing.context
 import os
 
 import pytest
@@ -192,6 +194,31 @@ def test_finished_processes_hold_no_descriptors():
         p.tell("bye")
         assert p.result() == 0
         kept.append(p)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_a_start_that_fails_midway_leaves_nothing_open(monkeypatch):
+    """Out of descriptors while making the pipes: a ProcessError, and the pipes and
+    shared memory made so far are closed again."""
+    first = Echo()  # (first-use setup outside the count)
+    first.start()
+    first.tell("bye")
+    first.result()
+    real_pipe = multiprocessing.context.BaseContext.Pipe
+    made = []
+
+    def pipe(self, duplex=True):
+        if len(made) == 2:
+            raise OSError(errno.EMFILE, "Too many open files")
+        made.append(None)
+        return real_pipe(self, duplex)
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Pipe", pipe)
+    with pytest.raises(ProcessError, match="could not be started.*Too many open files"):
+        Echo().start()
+    monkeypatch.undo()
     assert len(os.listdir("/proc/self/fd")) == before
 
 

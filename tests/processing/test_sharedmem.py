@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 
@@ -50,3 +51,23 @@ def test_no_descriptor_is_left_open(method: str) -> None:
     shared.close()
     shared.close()  # twice is fine
     assert _open_descriptors() == before
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_without_memfd_a_rawarray_serves(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> int:
+        raise OSError(errno.ENOSYS, "memfd_create refused")
+
+    monkeypatch.setattr(os, "memfd_create", refuse, raising=False)
+    ctx = multiprocessing.get_context(method)
+    shared = SharedArray(ctx, "d", 4)
+    try:
+        assert not isinstance(shared.view, memoryview)  # the RawArray
+        process = ctx.Process(target=_add_one, args=(shared.for_child(), 3))
+        process.start()
+        shared.started()
+        process.join(TIMEOUT)
+        assert process.exitcode == 0
+        assert list(shared.view) == [42, 0, 0, 1]
+    finally:
+        shared.close()

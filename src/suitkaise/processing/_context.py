@@ -13,7 +13,9 @@ The default is the fastest method that is safe where we run:
 
 Before the first process it starts with the forkserver, :func:`get_context` adds
 ``suitkaise.processing`` (and ``ctypes``, which pool workers and the Share
-coordinator load for the parent-death signal) to the forkserver's preload list, after the
+coordinator load for the parent-death signal, and where there is no memfd
+``multiprocessing.sharedctypes`` for a process's status array) to the forkserver's
+preload list, after the
 entries already there, so that a forkserver started from then on imports them once,
 and every child forked from it has them already (tens of milliseconds per child
 otherwise). Python 3.11's forkserver does not honour its default preload of
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import os
 import sys
 import threading
 
@@ -65,7 +68,9 @@ again, so the code that starts processes must only run in the parent. Put it und
 _override: str | None = None
 _FORK_SAFE = "_suitkaise_fork_safe"
 #: What every forkserver child should find imported already.
-FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "ctypes")
+FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "ctypes") + (
+    () if hasattr(os, "memfd_create") else ("multiprocessing.sharedctypes",)
+)
 _preload_lock = threading.Lock()
 _preload_done = False
 

@@ -25,30 +25,27 @@ from typing import Any
 __all__ = ("close_in_children", "forget")
 
 # end (anything with close()) -> the thread whose own forks keep it (None: no thread).
+# No lock: one insertion or removal is atomic under the GIL, and only a forked child,
+# which has a single thread, walks the table. (A lock held while an insertion's weak
+# reference triggers a garbage collection could deadlock a finalizer that forgets.)
 _ends: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
 
 
 def close_in_children(*ends: Any, keep_for: int | None = None) -> None:
     """Close *ends* in every child forked from now on, but in those forked by the
     thread whose ident is *keep_for*."""
-    with _lock:
-        for end in ends:
-            _ends[end] = keep_for
+    for end in ends:
+        _ends[end] = keep_for
 
 
 def forget(*ends: Any) -> None:
     """Stop closing *ends* in forked children."""
-    with _lock:
-        for end in ends:
-            _ends.pop(end, None)
+    for end in ends:
+        _ends.pop(end, None)
 
 
 def _after_fork_in_child() -> None:
-    # A freshly forked child has one thread, the one that forked; the lock may have been
-    # held by another thread of the parent at the fork, so the child gets a new one.
-    global _lock
-    _lock = threading.Lock()
+    # A freshly forked child has one thread, the one that forked.
     me = threading.get_ident()
     for end, keeper in list(_ends.items()):
         if keeper != me:

@@ -43,7 +43,7 @@ from .. import cerial
 from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
-from ._forkclose import close_in_children
+from ._forkclose import close_in_children, forget
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
 from ._runner import (
     DEADLINE,
@@ -79,37 +79,38 @@ class ParentHandle:
         shared = SharedArray(ctx, "d", STATUS_SIZE)
         self._shared: SharedArray | None = shared  # until the child has ended
         self.status: Any = shared.view
-        # tell/listen: a socket pair per direction, used one way (large messages move
-        # about twice as fast as through a pipe; see _channel). The report and the
-        # lifeline are pipes (the lifeline's EOF signals the child: see _runner).
-        report_r, report_w = ctx.Pipe(duplex=False)
-        tell_in, child_out = ctx.Pipe(duplex=True)
-        child_in, tell_out = ctx.Pipe(duplex=True)
-        lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
-        self._report_conn: Connection | None = report_r
-        self._tell_in: Connection | None = tell_in
-        self._lifeline: Connection | None = lifeline_w
-        parents_ends = (report_r, tell_in, tell_out, lifeline_w)
-        childs_ends = (report_w, child_out, child_in, lifeline_r)
-        close_in_children(*parents_ends)
-        armed = arm_lifeline(lifeline_r)
-        if isinstance(payload, ForkPayload):
-            prepare_fork(payload, self.status, child_out, child_in)
-        # Kept until the child has ended: freeing the objects of a fork payload right
-        # after the fork writes to every page they live on (each one copied first, as
-        # the child shares it); nobody waits on this process for that once it is gone.
-        self._fork_payload = payload if isinstance(payload, ForkPayload) else None
-        self.process = ctx.Process(
-            target=child_main,
-            args=(payload, report_w, child_out, child_in, lifeline_r, armed,
-                  shared.for_child()),
-            name=f"Skprocess:{self.label}",
-            daemon=False,
-        )
+        made: list[Connection] = []  # every end, closed again if the start fails
         try:
+            # tell/listen: a socket pair per direction, used one way (large messages
+            # move about twice as fast as through a pipe; see _channel). The report and
+            # the lifeline are pipes (the lifeline's EOF signals the child: see _runner).
+            for duplex in (False, True, True, False):
+                made += ctx.Pipe(duplex=duplex)
+            (report_r, report_w, tell_in, child_out,
+             child_in, tell_out, lifeline_r, lifeline_w) = made
+            parents_ends = (report_r, tell_in, tell_out, lifeline_w)
+            childs_ends = (report_w, child_out, child_in, lifeline_r)
+            # No other child keeps a copy of either side; ours keeps its own ends.
+            close_in_children(*parents_ends)
+            close_in_children(*childs_ends, keep_for=threading.get_ident())
+            armed = arm_lifeline(lifeline_r)
+            if isinstance(payload, ForkPayload):
+                prepare_fork(payload, shared.view, child_out, child_in)
+            # Kept until the child has ended: freeing the objects of a fork payload right
+            # after the fork writes to every page they live on (each one copied first,
+            # as the child shares it); nobody waits on this process for that later.
+            self._fork_payload = payload if isinstance(payload, ForkPayload) else None
+            self.process = ctx.Process(
+                target=child_main,
+                args=(payload, report_w, child_out, child_in, lifeline_r, armed,
+                      shared.for_child()),
+                name=f"Skprocess:{self.label}",
+                daemon=False,
+            )
             self.process.start()
         except BaseException as exc:
-            for conn in parents_ends + childs_ends:
+            forget(*made)
+            for conn in made:
                 conn.close()
             shared.close()
             if isinstance(exc, (OSError, EOFError)):
@@ -125,13 +126,33 @@ class ParentHandle:
             raise
         finally:
             del payload
+        forget(*childs_ends)
         shared.started()
         self.pid = self.process.pid
         if armed:
             give_lifeline(lifeline_r, self.pid)  # at once: the child looks for it first
-        # What only this side needs is made after the fork, while the child starts:
-        # the time before the fork is the one that delays the child's first run.
+        self._parents_ends = parents_ends  # (forgotten by _forkclose once closed)
+        try:
+            self._settle_in(parents_ends, childs_ends)
+        except BaseException:
+            # (Ctrl-C, say) a child nobody could reach or end: end it now.
+            self.process.kill()
+            self.process.join(5.0)
+            forget(*parents_ends)
+            for conn in made:
+                conn.close()
+            raise
+        _register(self)
+
+    def _settle_in(self, parents_ends: tuple[Connection, ...],
+                   childs_ends: tuple[Connection, ...]) -> None:
+        """The parent's own bookkeeping, made after the fork while the child starts (the
+        time before the fork is the one that delays the child's first run)."""
+        report_r, tell_in, tell_out, lifeline_w = parents_ends
+        self._report_conn: Connection | None = report_r
+        self._tell_in: Connection | None = tell_in
         self._tell_out: Connection | None = tell_out
+        self._lifeline: Connection | None = lifeline_w
         self._sender: Sender | None = None  # made by the first tell()
         self._report_rx = Receiver(report_r)
         self._tell_rx = Receiver(tell_in)
@@ -157,7 +178,6 @@ class ParentHandle:
             conn.close()
         self.sentinel = self.process.sentinel
         self._waiter.add(self.sentinel)
-        _register(self)
 
     # ------------------------------------------------------------------ control
 
@@ -471,6 +491,7 @@ class ParentHandle:
             conn.close()
 
     def _close(self) -> None:
+        forget(*self._parents_ends)
         self._close_sender()
         for conn in (self._report_conn, self._tell_in):
             if conn is not None:
@@ -499,6 +520,7 @@ class ParentHandle:
         except (OSError, ValueError, AssertionError):
             pass
         if self._lifeline is not None:
+            forget(*self._parents_ends)
             self._lifeline.close()
             self._lifeline = None
 

@@ -43,7 +43,7 @@ child only checks that it owns its lifeline; if the parent has not got that far 
 died first), the child takes it and looks for EOF itself. Elsewhere a daemon thread
 blocks on the lifeline and calls ``os._exit`` at EOF. No other process keeps a copy of
 the lifeline's write end open: forked children close every one they inherit (see
-``_handle``), and the pipes are closed on exec.
+``_forkclose``), and the pipes are closed on exec.
 """
 
 from __future__ import annotations

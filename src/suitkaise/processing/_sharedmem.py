@@ -35,17 +35,27 @@ class SharedArray:
         if ctx.get_start_method() == "fork":
             self._mapping = mmap.mmap(-1, self._nbytes)
         elif hasattr(os, "memfd_create"):
-            self._fd = os.memfd_create("suitkaise-shared", os.MFD_CLOEXEC)
-            try:
-                os.ftruncate(self._fd, self._nbytes)
-                self._mapping = mmap.mmap(self._fd, self._nbytes)
-            except BaseException:
-                os.close(self._fd)
-                raise
+            self._map_memfd()
         if self._mapping is None:
             self.view: Any = ctx.RawArray(typecode, size)
         else:
             self.view = memoryview(self._mapping).cast(typecode)  # type: ignore[call-overload]
+
+    def _map_memfd(self) -> None:
+        """A memfd and its mapping, or neither where the kernel refuses (no memfd in
+        an old kernel or a sandbox: the RawArray serves then)."""
+        try:
+            self._fd = os.memfd_create("suitkaise-shared", os.MFD_CLOEXEC)
+        except OSError:
+            return
+        try:
+            os.ftruncate(self._fd, self._nbytes)
+            self._mapping = mmap.mmap(self._fd, self._nbytes)
+        except BaseException as exc:
+            os.close(self._fd)
+            self._fd = -1
+            if not isinstance(exc, OSError):
+                raise
 
     def for_child(self) -> Any:
         """What to pass to the child process: it receives an array indexed like :attr:`view`."""

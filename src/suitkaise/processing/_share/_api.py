@@ -37,7 +37,7 @@ from typing import Any
 
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, bootstrapping, get_context
-from .._forkclose import close_in_children
+from .._forkclose import close_in_children, forget
 from ._client import Link, Stale, fork_generation, raise_remote
 from ._coordinator import coordinator_main
 from ._errors import CoordinatorDiedError, ShareClosedError, ShareError
@@ -138,6 +138,7 @@ class _Runtime:
         self.process = self.lifeline = None
         _running.discard(self)
         if lifeline is not None:
+            forget(lifeline)
             lifeline.close()
         if process is not None:
             process.join(timeout)

@@ -8,7 +8,7 @@
     progress slot  <------- index of the running task ---------  (tracked chunks)
     process.sentinel  <--- readable once the worker has exited
 
-Every socket is recorded with :func:`~..._forkclose.close_in_children` and closed in
+Every socket is recorded with ``_forkclose.close_in_children`` and closed in
 any child forked later, so no worker, Skprocess child or user fork keeps another
 worker's channel or lifeline open: a worker always sees EOF when its parent goes, and
 the parent sees EOF from a worker that died (the worker's own ends survive only in
