@@ -17,6 +17,15 @@ def _add_one(array, index: int) -> None:
     array[0] = 42
 
 
+def _child_adds_one(ctx, shared: SharedArray, index: int) -> None:
+    """Start a child of *ctx* that runs _add_one on *shared*; wait for it."""
+    process = ctx.Process(target=_add_one, args=(shared.for_child(), index))
+    process.start()
+    shared.started()
+    process.join(TIMEOUT)
+    assert process.exitcode == 0
+
+
 @pytest.mark.parametrize("method", START_METHODS)
 @pytest.mark.parametrize("typecode", ["d", "q"])
 def test_a_child_writes_what_the_parent_reads(method: str, typecode: str) -> None:
@@ -25,11 +34,7 @@ def test_a_child_writes_what_the_parent_reads(method: str, typecode: str) -> Non
     try:
         assert list(shared.view) == [0, 0, 0, 0]  # zeroed
         shared.view[3] = 7
-        process = ctx.Process(target=_add_one, args=(shared.for_child(), 3))
-        process.start()
-        shared.started()
-        process.join(TIMEOUT)
-        assert process.exitcode == 0
+        _child_adds_one(ctx, shared, 3)
         assert list(shared.view) == [42, 0, 0, 8]
     finally:
         shared.close()
@@ -63,11 +68,7 @@ def test_without_memfd_a_rawarray_serves(method: str, monkeypatch: pytest.Monkey
     shared = SharedArray(ctx, "d", 4)
     try:
         assert not isinstance(shared.view, memoryview)  # the RawArray
-        process = ctx.Process(target=_add_one, args=(shared.for_child(), 3))
-        process.start()
-        shared.started()
-        process.join(TIMEOUT)
-        assert process.exitcode == 0
+        _child_adds_one(ctx, shared, 3)
         assert list(shared.view) == [42, 0, 0, 1]
     finally:
         shared.close()
