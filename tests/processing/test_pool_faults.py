@@ -338,3 +338,46 @@ def test_clean_shutdown_without_resource_warnings(tmp_path, method):
     assert out.count("task output") == 4
     pids = [int(p) for p in out.split("collected", 1)[1].split()]
     assert wait_gone(pids) == []
+
+
+def test_a_worker_forked_while_another_thread_holds_a_cerial_lock_works():
+    """Replacement workers are forked by the dispatcher thread: a lock of cerial's that
+    another thread (here: this one) holds at that moment must not stay held in the new
+    worker, which needs it to load a function sent by value."""
+    from suitkaise.cerial import _registry
+    from suitkaise.cerial._handlers import _tracking
+
+    pool = make_pool("fork")
+    try:
+        assert pool.map(double, range(4)) == [0, 2, 4, 6]
+        before = set(pool.worker_pids)
+        with _registry._lock, _tracking._lock:
+            os.kill(next(iter(before)), signal.SIGKILL)
+            # the replacement is forked while this thread holds both locks
+            assert wait_for(lambda: len(set(pool.worker_pids) - before) == 1)
+        add = 3
+        assert pool.map.timeout(TIMEOUT)(lambda x: x + add, range(8)) == list(range(3, 11))
+    finally:
+        pool.terminate()
+
+
+class _CannotTravel:
+    def __reduce__(self):
+        raise TypeError("this result stays where it was made")
+
+
+def _fails_to_send_back(x):
+    return _CannotTravel() if x == 5 else x
+
+
+def test_a_result_that_cannot_travel_names_its_task():
+    from suitkaise.cerial import SerializationError
+
+    pool = make_pool("fork")
+    try:
+        with pytest.raises(SerializationError) as caught:
+            pool.map.timeout(TIMEOUT)(_fails_to_send_back, range(8), chunksize=4)
+        assert "in task 5 of the call" in "\n".join(getattr(caught.value, "__notes__", []))
+        assert pool.map(double, [1]) == [2]  # usable afterwards
+    finally:
+        pool.terminate()

@@ -32,6 +32,8 @@ import os
 import sys
 import threading
 
+from .._forklocks import renew_in_children
+
 __all__ = (
     "FORKSERVER_PRELOAD",
     "METHODS",
@@ -72,6 +74,14 @@ FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "ctypes") + (
     () if hasattr(os, "memfd_create") else ("multiprocessing.sharedctypes",)
 )
 _preload_lock = threading.Lock()
+
+
+def _renew_lock() -> None:
+    global _preload_lock
+    _preload_lock = threading.Lock()
+
+
+renew_in_children(_renew_lock)
 _preload_done = False
 
 

@@ -16,6 +16,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..._forklocks import renew_in_children
+
 __all__ = (
     "KeptIds",
     "by_reference_name",
@@ -29,6 +31,14 @@ __all__ = (
 )
 
 _lock = threading.RLock()
+
+
+def _renew_lock() -> None:
+    global _lock
+    _lock = threading.RLock()
+
+
+renew_in_children(_renew_lock)
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 T = TypeVar("T")
 
@@ -119,8 +129,12 @@ class KeptIds:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        renew_in_children(self._renew_lock)  # (one per table: a few, for the process's life)
         self._by_address: dict[int, str] = {}
         self._by_tid: dict[str, Any] = {}
+
+    def _renew_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def tracker_id(self, obj: Any) -> str:
         """The id of ``obj`` (assigned on first use)."""

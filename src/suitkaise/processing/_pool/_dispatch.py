@@ -145,7 +145,8 @@ class Dispatcher(Backend):
         # one takes tens of milliseconds, and the first ready gets the first chunk.
         self._before_ready = self.start_method == "fork"
         self._thread = threading.Thread(target=self._run, name=f"{label}-dispatcher", daemon=True)
-        # The thread holds no lock a forked child could need (children never use the pool).
+        # The thread holds no lock a forked child could need (children never use the pool);
+        # the module locks a worker needs are new in every forked child (_forklocks).
         mark_fork_safe(self._thread)
         if self.start_method == "fork" and threading.current_thread() is threading.main_thread():
             # Like multiprocessing.Pool: fork every worker now, from the main thread: a

@@ -36,7 +36,7 @@ from ... import cerial
 from .._errors import RemoteTraceback
 from . import _protocol as proto
 from ._chunking import GUIDED_FLOOR, RAMP, TARGET_BYTES, ChunkSizer
-from ._errors import PoolTimeoutError
+from ._errors import PoolClosedError, PoolTimeoutError
 
 __all__ = ("Chunk", "Job", "Reply", "decode", "take_next")
 
@@ -116,19 +116,31 @@ def decode(reply: Reply) -> tuple[list[Any], BaseException | None]:
         flags = reply.flags
         if flags & proto.FLAG_ALL_RAW:
             return list(reply.raws or ()), None
-        values = cerial.deserialize(reply.meta)
+        values = _load(reply)
         if flags & proto.FLAG_MIXED_RAW:
             values, holes = values
             for position, raw in zip(holes, reply.raws or (), strict=True):
                 values[position] = raw
         return values, None
     if kind == proto.FAILED:
-        values, error, tb = cerial.deserialize(reply.meta)
+        values, error, tb = _load(reply)
         if tb:
             error.__cause__ = RemoteTraceback(tb)
             error.__suppress_context__ = True
+        if isinstance(error, cerial.SerializationError):  # (say, a result that cannot travel)
+            error.add_note(f"in task {reply.start + len(values)} of the call")
         return values, error
     return [], reply.error
+
+
+def _load(reply: Reply) -> Any:
+    """The cerial part of *reply*; an error that cannot be loaded names its tasks."""
+    try:
+        return cerial.deserialize(reply.meta)
+    except cerial.DeserializationError as exc:
+        exc.add_note(f"while loading what a worker sent back for tasks {reply.start} to "
+                     f"{reply.start + reply.n - 1} of the call")
+        raise
 
 
 def take_next(jobs: list[Job], first: int, limit: int) -> tuple[Chunk | None, int]:
@@ -381,8 +393,13 @@ class Job:
         items: list[Any] = []
         try:
             items.extend(itertools.islice(iterator, room))  # keeps what came before an error
-        except BaseException as exc:  # the caller's own iterator failed
+        except Exception as exc:  # the caller's own iterator failed: after the results before
             error = exc
+        except BaseException:  # Ctrl-C, SystemExit: now (the caller then cancels the call)
+            with self.cond:
+                if self.iterator is iterator:
+                    self.iterator = None
+            raise
         with self.cond:
             if self.iterator is not iterator:
                 return
@@ -406,6 +423,11 @@ class Job:
             wake = False
             with self.cond:
                 while True:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise self._timed_out(seconds)
+                    if self.closed:
+                        raise self.fatal or PoolClosedError(
+                            f"this {self.label}() call was cancelled while it waited")
                     reply = self._pop()
                     if reply is not None:
                         self.consumed += reply.n
@@ -428,19 +450,21 @@ class Job:
                     else:
                         left = deadline - time.monotonic()
                         if left <= 0:
-                            raise PoolTimeoutError(
-                                f"{self.label}() did not finish within {seconds}s "
-                                f"({self.consumed} results were ready); the workers still "
-                                "running its tasks were stopped",
-                                seconds=seconds,
-                                done=self.consumed,
-                            )
+                            raise self._timed_out(seconds)
                         self.cond.wait(left)
             if wake:
                 self.wake()
             if reply is not None:
                 return reply
             self.refill(room)
+
+    def _timed_out(self, seconds: float | None) -> PoolTimeoutError:
+        return PoolTimeoutError(
+            f"{self.label}() did not finish within {seconds}s ({self.consumed} results "
+            "were ready); the workers still running its tasks were stopped",
+            seconds=seconds,
+            done=self.consumed,
+        )
 
     def _pop(self) -> Reply | None:
         ready = self.ready
@@ -460,9 +484,13 @@ class Job:
         if room:
             self.refill(room)
 
-    def cancel(self, *, kill: bool) -> None:
-        """The caller is done: hand out nothing more; with *kill*, stop its running tasks."""
+    def cancel(self, *, kill: bool, error: BaseException | None = None) -> None:
+        """The caller is done: hand out nothing more; with *kill*, stop its running tasks.
+        A thread still waiting for a reply raises *error* (or :class:`PoolClosedError`)."""
         with self.cond:
+            if error is not None and self.fatal is None and not self.closed:
+                self.fatal = error
+            self.cond.notify_all()
             if self.closed and not (kill and not self.kill):
                 return
             self.closed = True

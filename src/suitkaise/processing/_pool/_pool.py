@@ -149,12 +149,18 @@ class Pool:
     that task with :class:`WorkerDiedError` (or re-runs it, with ``crash_retries``) and is
     replaced.
 
+    ``with Pool() as pool:`` closes and joins the pool at the end of the block (or
+    terminates it, when the block raised); an ``imap`` iterator not read to its end by
+    then is ended (reading on raises :class:`PoolClosedError`).
+
     Arguments:
 
     - ``workers``: number of processes (``None``: ``os.cpu_count()``).
     - ``chunksize``: fixed tasks per chunk for every call (default: adaptive).
     - ``max_tasks_per_worker``: replace a worker after it ran this many tasks.
-    - ``crash_retries``: how many times a task whose worker died is run again (0).
+    - ``crash_retries``: how many times a task whose worker died is run again (0). The
+      tasks of its chunk that had finished run again too (their results died with the
+      worker): with retries, tasks should be safe to repeat.
     - ``progress``: ``False`` (default), ``True`` (a tqdm bar when stderr is a
       terminal) or ``"always"``; each call may override it.
     - ``start_method``: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (default: the
@@ -220,6 +226,9 @@ class Pool:
                 crash_retries=retries,
             )
         self._finalizer = weakref.finalize(self, _release, self._backend)
+        # The imap / unordered_imap calls whose iterators are still open (a with block
+        # ends them; see __exit__). Shared by star() views (a copy of this __dict__).
+        self._iterating: weakref.WeakSet[Job] = weakref.WeakSet()
 
     # ------------------------------------------------------------------ info
 
@@ -392,14 +401,19 @@ class Pool:
                  seconds: float | None = None) -> Iterator[Any]:
         replies = self._replies(job, progress, seconds)
 
-        def results() -> Iterator[Any]:
+        def results(pool: Pool = self) -> Iterator[Any]:
+            # (*pool*: a pool that nobody else holds lives as long as its results do)
             try:
                 for values in replies:
                     yield from values
             finally:
                 replies.close()  # the caller dropped the results: end the job now
 
-        return results()
+        iterator = results()
+        # Dropped before its first next(), a generator never runs its finally.
+        weakref.finalize(iterator, job.cancel, kill=False)
+        self._iterating.add(job)
+        return iterator
 
     def _replies(self, job: Job, progress: bool | str | None,
                  seconds: float | None) -> Generator[list[Any], None, None]:
@@ -445,7 +459,9 @@ class Pool:
         """Wait for the workers to stop, after :meth:`close` or :meth:`terminate`.
 
         Returns ``False`` if *timeout* seconds passed first. Raises ``ValueError`` if the
-        pool is still running.
+        pool is still running. An ``imap`` whose iterator nobody reads cannot finish
+        (it takes its input as its results are read): read it to its end, drop it, or
+        leave the pool's ``with`` block, which ends it.
         """
         return self._backend.join(timeout)
 
@@ -459,6 +475,12 @@ class Pool:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
+            # An imap iterator not read to its end by now never will be: end it (reading
+            # on raises PoolClosedError), rather than wait forever for its reader.
+            for job in list(self._iterating):
+                job.cancel(kill=False, error=PoolClosedError(
+                    f"the Pool's with block ended before this {job.label}() iterator was "
+                    "read to its end; read the results inside the block"))
             self.close()
             self.join()
         else:  # leaving on an error: do not wait for work nobody will collect
