@@ -19,6 +19,7 @@ deals with jobs and replies.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -226,6 +227,7 @@ class Pool:
                 crash_retries=retries,
             )
         self._finalizer = weakref.finalize(self, _release, self._backend)
+        _note_exit_before_finalizers()
         # The imap / unordered_imap calls whose iterators are still open (a with block
         # ends them; see __exit__). Shared by star() views (a copy of this __dict__).
         self._iterating: weakref.WeakSet[Job] = weakref.WeakSet()
@@ -403,6 +405,7 @@ class Pool:
 
         def results(pool: Pool = self) -> Iterator[Any]:
             # (*pool*: a pool that nobody else holds lives as long as its results do)
+            dropped.detach()  # from here on, the finally below ends the job
             try:
                 for values in replies:
                     yield from values
@@ -411,7 +414,8 @@ class Pool:
 
         iterator = results()
         # Dropped before its first next(), a generator never runs its finally.
-        weakref.finalize(iterator, job.cancel, kill=False)
+        dropped = weakref.finalize(iterator, _in_new_thread, job.cancel, kill=False)
+        dropped.atexit = False
         self._iterating.add(job)
         return iterator
 
@@ -490,7 +494,35 @@ class Pool:
 def _release(backend: Any) -> None:
     """The pool was garbage-collected: stop its workers."""
     if backend.state == "running" and backend.pid == os.getpid():
-        backend.terminate()
+        if _exiting:
+            backend.terminate()
+        else:
+            _in_new_thread(backend.terminate)
+
+
+def _in_new_thread(work: Callable[..., Any], **kwargs: Any) -> None:
+    """Run *work* in a new thread: what a garbage collection calls may run in any thread
+    at any point, the pool's own threads among them, holding the pool's lock."""
+    threading.Thread(target=work, kwargs=kwargs, name="suitkaise-pool-release",
+                     daemon=True).start()
+
+
+_exiting = False  # the interpreter is exiting: finalizers run at once (no thread would)
+_exit_noted = False
+
+
+def _note_exit() -> None:
+    global _exiting
+    _exiting = True
+
+
+def _note_exit_before_finalizers() -> None:
+    """Register _note_exit after weakref.finalize's own exit hook (made with the first
+    finalizer), so that it runs before it (atexit: last in, first out)."""
+    global _exit_noted
+    if not _exit_noted:
+        _exit_noted = True
+        atexit.register(_note_exit)
 
 
 def _is_skprocess(cls: type) -> bool:
