@@ -71,6 +71,7 @@ class _Runtime:
     def start(self, state: bytes | None) -> None:
         if bootstrapping():
             raise ShareError(f"a Share cannot be created here: {MISSING_MAIN_GUARD}")
+        self._remove_stale_socket()
         ctx = get_context()
         method = ctx.get_start_method()
         mine, theirs = ctx.Pipe(duplex=True)
@@ -103,6 +104,15 @@ class _Runtime:
         except BaseException:
             self.stop()
             raise
+
+    def _remove_stale_socket(self) -> None:
+        """Remove the socket file a killed coordinator left (it would refuse the new
+        one its address); the directory is private to this runtime."""
+        if isinstance(self.address, str):
+            try:
+                os.unlink(self.address)
+            except FileNotFoundError:
+                pass
 
     @staticmethod
     def _wait_ready(conn: Any, process: Any) -> Any:
@@ -236,7 +246,8 @@ class Share:
     write and method call runs there, one at a time in one order; a read sees
     every write of its own process and thread before it, and every write any process
     completed before the read began. ``share.x op= v`` (``+=``, ``-=``, ``*=``, ``|=``,
-    ... and ``share.d[k] op= v``) is one atomic request.
+    ... and ``share.d[k] op= v``) is one atomic request (on Python 3.11 to 3.13;
+    elsewhere it raises :class:`ShareError` instead of risking a lost update).
 
     Writes (assignments, ``del``, augmented assignments) do not wait for the
     coordinator: if one fails there (``share.counter += "a"``), the error is raised by
