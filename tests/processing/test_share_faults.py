@@ -94,7 +94,7 @@ def test_a_silent_connection_is_closed_after_the_handshake_timeout(start_method,
 
 
 def test_connecting_to_a_listener_that_never_answers_fails_in_bounded_time(tmp_path, monkeypatch):
-    monkeypatch.setattr(_handshake, "HANDSHAKE_TIMEOUT", 0.2)
+    monkeypatch.setattr(_handshake, "CONNECT_TIMEOUT", 0.2)
     path = str(tmp_path / "s")
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(path)

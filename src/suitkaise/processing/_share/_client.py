@@ -293,7 +293,7 @@ def _connect(address: Any, authkey: bytes) -> socket.socket:
     except (FileNotFoundError, ConnectionRefusedError) as exc:
         raise ShareClosedError(
             "the Share is not running: its owner called exit() (and not start() again) "
-            "or has ended"
+            "or has ended, or its coordinator was killed"
         ) from exc
     except HandshakeTimeout as exc:
         raise ShareError(f"could not connect to the Share's coordinator: {exc}") from exc

@@ -254,6 +254,7 @@ class Coordinator:
         self.owner_gone = False
         self.peers: dict[int, _Peer] = {}
         self.sending: set[_Peer] = set()  # peers with a reply waiting in their outbox
+        self.exiter: _Peer | None = None  # the owner's connection that asked to EXIT
         self.running = True
         #: Why the coordinator ends, told to clients: "crash" until EXIT is answered
         #: ("exit") or the owner is gone ("owner").
@@ -442,11 +443,25 @@ class Coordinator:
         if message[0] == EXIT:
             self.running = False
             self.reason = "exit"
+            self.exiter = peer
 
     def _send(self, peer: _Peer, data: bytes) -> None:
-        """Queue a reply (after any queued notices) and send what the socket takes now;
-        the rest goes out from the loop (see ``_expire`` for a client that stops reading)."""
-        peer.outbox += data
+        """Send a reply (after any queued notices) as far as the socket takes it now;
+        the rest waits in the outbox and goes out from the loop (see ``_expire`` for a
+        client that stops reading)."""
+        if not peer.outbox:
+            try:
+                sent = peer.sock.send(data)  # the usual case: all of it, at once
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._drop(peer)
+                return
+            if sent == len(data):
+                return
+            peer.outbox += memoryview(data)[sent:]
+        else:
+            peer.outbox += data
         peer.deadline = time.monotonic() + REPLY_TIMEOUT
         self.sending.add(peer)
         self._flush(peer)
@@ -639,17 +654,17 @@ class Coordinator:
             self._drop(peer)
 
     def _finish_replies(self) -> None:
-        """Before ending: let the clients still reading a reply (the owner's ``exit``)
-        take the rest of it, within their deadline."""
+        """Before ending: let the owner take the rest of its ``exit`` reply (the final
+        objects), within the reply deadline. (Every other client gets what its socket
+        takes at once: a goodbye it cannot read is an EOF to it.)"""
+        peer = self.exiter
+        if peer is None or peer not in self.sending:
+            return
         with selectors.DefaultSelector() as waiter:
-            for peer in self.sending:
-                waiter.register(peer.sock, selectors.EVENT_WRITE, peer)
-            while self.sending:
-                timeout = self._timeout()
-                for key, _ in waiter.select(timeout):
-                    self._flush(key.data)
-                    if key.data not in self.sending:
-                        waiter.unregister(key.fileobj)
+            waiter.register(peer.sock, selectors.EVENT_WRITE)
+            while peer in self.sending:
+                waiter.select(self._timeout())
+                self._flush(peer)
                 self._expire()
         if self.reason == "owner" and isinstance(self.address, str):
             try:
@@ -775,6 +790,7 @@ def coordinator_main(address: Any, authkey: bytes, state: bytes | None, lifeline
     ``("ready", address)`` (or the error that prevented it) and serve."""
     global serving, _current
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the owner; its end ends us
+    socket.setdefaulttimeout(None)  # a forked coordinator inherits the owner's
     if die_with_owner and not _lifeline.die_with_parent(owner_pid):
         return
     try:

@@ -3,9 +3,10 @@
 ``multiprocessing.connection`` runs its HMAC challenge (``Listener.accept()``,
 ``Client()``) with no time limit: a peer that connects and then says nothing holds it
 forever. Here each end runs the same challenge on a plain socket whose reads and
-writes give up after :data:`HANDSHAKE_TIMEOUT` seconds, and the coordinator admits
-each new connection on a short-lived thread of its own, so that one stalled peer
-delays nobody else.
+writes give up after a while: the coordinator waits :data:`HANDSHAKE_TIMEOUT` seconds
+for a new peer (which has nothing else to do than answer), on a short-lived thread
+per connection so that one stalled peer delays nobody else; a client waits
+:data:`CONNECT_TIMEOUT` seconds for the coordinator (which may be busy).
 """
 
 from __future__ import annotations
@@ -17,10 +18,15 @@ import sys
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from typing import Any
 
-__all__ = ("HANDSHAKE_TIMEOUT", "HandshakeTimeout", "admit", "connect", "set_io_timeout")
+__all__ = (
+    "CONNECT_TIMEOUT", "HANDSHAKE_TIMEOUT", "HandshakeTimeout", "admit", "connect",
+    "set_io_timeout",
+)
 
-#: Seconds either end waits for the other during the handshake.
+#: Seconds the coordinator waits for each step of a new peer's handshake.
 HANDSHAKE_TIMEOUT = 5.0
+#: Seconds a client waits for each step of connecting to the coordinator.
+CONNECT_TIMEOUT = 30.0
 
 _HAS_IO_TIMEOUT = sys.platform != "win32" and hasattr(socket, "SO_RCVTIMEO")
 
@@ -39,9 +45,10 @@ def set_io_timeout(sock: socket.socket, seconds: float) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
 
 
-def _challenge(sock: socket.socket, authkey: bytes, server: bool) -> None:
-    """Run multiprocessing's mutual HMAC challenge over *sock* (blocking mode)."""
-    set_io_timeout(sock, HANDSHAKE_TIMEOUT)
+def _challenge(sock: socket.socket, authkey: bytes, server: bool, timeout: float) -> None:
+    """Run multiprocessing's mutual HMAC challenge over *sock* (blocking mode), each
+    read or write giving up after *timeout* seconds."""
+    set_io_timeout(sock, timeout)
     conn = Connection(os.dup(sock.fileno()))
     try:
         if server:
@@ -52,7 +59,7 @@ def _challenge(sock: socket.socket, authkey: bytes, server: bool) -> None:
             deliver_challenge(conn, authkey)
     except BlockingIOError as exc:  # SO_RCVTIMEO / SO_SNDTIMEO ran out
         raise HandshakeTimeout(
-            f"no answer to the Share's authentication within {HANDSHAKE_TIMEOUT:g} s"
+            f"no answer to the Share's authentication within {timeout:g} s"
         ) from exc
     finally:
         conn.close()
@@ -64,7 +71,7 @@ def admit(sock: socket.socket, authkey: bytes) -> bool:
     False when it fails (wrong secret, garbage, silence, a peer that left)."""
     try:
         sock.setblocking(True)
-        _challenge(sock, authkey, server=True)
+        _challenge(sock, authkey, server=True, timeout=HANDSHAKE_TIMEOUT)
     except Exception:  # noqa: BLE001 - AuthenticationError, a timeout, garbage (AssertionError)
         sock.close()
         return False
@@ -83,16 +90,16 @@ def connect(address: Any, authkey: bytes) -> socket.socket:
     family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.settimeout(HANDSHAKE_TIMEOUT)
+        sock.settimeout(CONNECT_TIMEOUT)
         try:
             sock.connect(address)
         except TimeoutError as exc:
             raise HandshakeTimeout(
                 f"the Share's coordinator did not accept the connection within "
-                f"{HANDSHAKE_TIMEOUT:g} s"
+                f"{CONNECT_TIMEOUT:g} s"
             ) from exc
         sock.settimeout(None)  # blocking, whatever socket.setdefaulttimeout() says
-        _challenge(sock, authkey, server=False)
+        _challenge(sock, authkey, server=False, timeout=CONNECT_TIMEOUT)
     except BaseException:
         sock.close()
         raise
