@@ -496,6 +496,8 @@ class Coordinator:
 
     def _expire(self) -> None:
         """Drop the clients that took nothing of their reply for REPLY_TIMEOUT seconds."""
+        if not self.sending:
+            return
         now = time.monotonic()
         for peer in [p for p in self.sending if p.deadline is not None and p.deadline <= now]:
             self._drop(peer)
