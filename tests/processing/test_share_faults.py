@@ -77,7 +77,7 @@ def test_a_silent_connection_delays_nobody(start_method, share):
 
 @pytest.mark.parametrize("start_method", ["fork"], indirect=True)
 def test_a_silent_connection_is_closed_after_the_handshake_timeout(start_method, monkeypatch):
-    monkeypatch.setattr(_handshake, "HANDSHAKE_TIMEOUT", 0.2)  # the forked coordinator's too
+    monkeypatch.setattr(_handshake, "HANDSHAKE_TIMEOUT", 0.5)  # the forked coordinator's too
     share = Share()
     try:
         with socket.socket(socket.AF_UNIX) as silent:
