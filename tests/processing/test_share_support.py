@@ -208,3 +208,52 @@ def write_after_the_end(share: Any, flag: str, ready: Any, go: Any, results: Any
         results.put(("ok", ""))
     except Exception as exc:  # noqa: BLE001 - the type is the result
         results.put((type(exc).__name__, str(exc)))
+
+
+class Big:
+    """A shared object whose reply is far larger than a socket buffer."""
+
+    def blob(self, size: int) -> bytes:
+        return b"x" * size
+
+
+class Quitter:
+    """A shared object whose methods raise what ends a process elsewhere."""
+
+    def quit(self) -> None:
+        raise SystemExit(3)
+
+    def generator_exit(self) -> None:
+        raise GeneratorExit("from a shared method")
+
+    @property
+    def gone(self) -> int:
+        return 0
+
+    @gone.setter
+    def gone(self, value: int) -> None:
+        raise SystemExit(value)
+
+
+#: Shares created by make_share_and_return (kept until the process ends).
+KEEP: list[Any] = []
+
+
+def make_share_and_return() -> None:
+    """A plain multiprocessing child that creates a Share, keeps it, and returns."""
+    from suitkaise.processing._share import Share
+
+    share = Share()
+    share.x = 1
+    KEEP.append(share)
+
+
+def has_inode(inode: int) -> None:
+    """Exit code 1 when this process holds a descriptor of *inode* (Linux /proc)."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.stat(f"/proc/self/fd/{name}").st_ino == inode:
+                os._exit(1)
+        except OSError:
+            continue
+    os._exit(0)

@@ -25,7 +25,7 @@ on local objects), ``start()`` sends them to a new coordinator, and other proces
 from __future__ import annotations
 
 import atexit
-import multiprocessing.util  # noqa: F401 - imported first, so our atexit hook runs before its join
+import multiprocessing.util  # imported first, so our atexit hook runs before its join
 import os
 import shutil
 import socket
@@ -41,7 +41,7 @@ from .._forkclose import close_in_children, forget
 from ._client import Link, Stale, fork_generation, raise_remote
 from ._coordinator import coordinator_main
 from ._errors import CoordinatorDiedError, ShareClosedError, ShareError
-from ._ops import LAZY, attribute_use
+from ._ops import LAZY, attribute_use, refuse_unsafe_update
 from ._protocol import CLEAR, DEL, EXIT, GET, NAMES, PROXY, SET, SYNC, decode, encode
 from ._proxy import APPLIED, Augmented, Proxy, same_target
 
@@ -71,6 +71,7 @@ class _Runtime:
     def start(self, state: bytes | None) -> None:
         if bootstrapping():
             raise ShareError(f"a Share cannot be created here: {MISSING_MAIN_GUARD}")
+        self._remove_stale_socket()
         ctx = get_context()
         method = ctx.get_start_method()
         mine, theirs = ctx.Pipe(duplex=True)
@@ -96,12 +97,22 @@ class _Runtime:
         finally:
             theirs.close()
         self.process, self.lifeline = process, mine
-        _running.add(self)
+        _owned.add(self)
+        _hook_exit()
         try:
             self.address = self._wait_ready(mine, process)
         except BaseException:
             self.stop()
             raise
+
+    def _remove_stale_socket(self) -> None:
+        """Remove the socket file a killed coordinator left (it would refuse the new
+        one its address); the directory is private to this runtime."""
+        if isinstance(self.address, str):
+            try:
+                os.unlink(self.address)
+            except FileNotFoundError:
+                pass
 
     @staticmethod
     def _wait_ready(conn: Any, process: Any) -> Any:
@@ -131,12 +142,22 @@ class _Runtime:
     def running(self) -> bool:
         return self.process is not None
 
+    def died(self) -> CoordinatorDiedError | None:
+        """The error to raise when the coordinator should run but has died (killed,
+        crashed) without ``exit()``; None otherwise."""
+        process = self.process
+        if process is None or process.is_alive():
+            return None
+        return CoordinatorDiedError(
+            f"the Share's coordinator died (exit code {process.exitcode}: it was killed or "
+            "crashed) and its objects are lost; call exit() and then start() to share again"
+        )
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """End the coordinator (it ends by itself after ``exit``; else the closed
         lifeline ends it) and wait for it."""
         process, lifeline = self.process, self.lifeline
         self.process = self.lifeline = None
-        _running.discard(self)
         if lifeline is not None:
             forget(lifeline)
             lifeline.close()
@@ -151,21 +172,35 @@ class _Runtime:
         if not self.owned_here():
             return
         with self.lock:
+            _owned.discard(self)
             self.stop(timeout=2.0)
             if self.directory is not None:
                 shutil.rmtree(self.directory, ignore_errors=True)
 
 
-_running: set[_Runtime] = set()
+#: The runtimes of this process not shut down yet (running, or exited and keeping their
+#: socket directory for start()): all are shut down when the process ends.
+_owned: set[_Runtime] = set()
+_hooked_pid = 0
 
 
 def _end_all() -> None:
-    for runtime in list(_running):
+    for runtime in list(_owned):
         runtime.shutdown()
 
 
+def _hook_exit() -> None:
+    """Have this process end its coordinators before multiprocessing joins its children
+    at exit: a multiprocessing child (which never runs atexit hooks) would otherwise
+    wait for its coordinator forever, and so would its parent."""
+    global _hooked_pid
+    if _hooked_pid != os.getpid():
+        _hooked_pid = os.getpid()
+        multiprocessing.util.Finalize(None, _end_all, exitpriority=100)
+
+
 def _forget_after_fork() -> None:
-    _running.clear()  # the parent's coordinators are not this child's
+    _owned.clear()  # the parent's coordinators are not this child's
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
@@ -211,7 +246,8 @@ class Share:
     write and method call runs there, one at a time in one order; a read sees
     every write of its own process and thread before it, and every write any process
     completed before the read began. ``share.x op= v`` (``+=``, ``-=``, ``*=``, ``|=``,
-    ... and ``share.d[k] op= v``) is one atomic request.
+    ... and ``share.d[k] op= v``) is one atomic request (on Python 3.11 to 3.13;
+    elsewhere it raises :class:`ShareError` instead of risking a lost update).
 
     Writes (assignments, ``del``, augmented assignments) do not wait for the
     coordinator: if one fails there (``share.counter += "a"``), the error is raised by
@@ -270,6 +306,9 @@ class Share:
         with runtime.lock:
             local = self._sk_local
             if local is None:
+                died = runtime.died()
+                if died is not None:
+                    raise died
                 return
             runtime.start(cerial.serialize(local))
             object.__setattr__(self, "_sk_address", runtime.address)  # changes only over TCP
@@ -352,6 +391,7 @@ class Share:
             return
         if type(value) is Proxy and same_target(value, self, (name,)):
             return  # share.x = share.x, or the end of `share.x += ...` on a proxy
+        refuse_unsafe_update(sys._getframe(1), f"share.{name}")
         self._sk_write((SET, name, encode(value)))
 
     def __delattr__(self, name: str) -> None:
@@ -411,8 +451,15 @@ class Share:
         link = self._sk_tls.__dict__.get("link")
         if link is None or link.generation != fork_generation():
             runtime = self._sk_runtime
-            alive = runtime.alive if runtime is not None and runtime.owned_here() else _pid_alive
-            link = Link(self._sk_address, self._sk_authkey, alive)
+            owner = runtime is not None and runtime.owned_here()
+            alive = runtime.alive if owner else _pid_alive
+            try:
+                link = Link(self._sk_address, self._sk_authkey, alive)
+            except ShareClosedError:
+                died = runtime.died() if owner and runtime is not None else None
+                if died is not None:
+                    raise died from None
+                raise
             self._sk_tls.link = link
         return link
 

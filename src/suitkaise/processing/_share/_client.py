@@ -30,12 +30,13 @@ import struct
 import sys
 from collections.abc import Callable
 from multiprocessing import AuthenticationError
-from multiprocessing.connection import Client
 from typing import Any
 
 from ... import cerial
 from .._errors import RemoteTraceback
+from .._forkclose import close_in_children, forget
 from ._errors import CoordinatorDiedError, ShareClosedError, ShareError
+from ._handshake import HandshakeTimeout, connect
 from ._protocol import ACK, BYE, ERROR, HELLO, NOTICE, frame, unframe
 
 __all__ = ("LIVENESS_INTERVAL", "Link", "Stale", "fork_generation", "raise_remote")
@@ -110,21 +111,10 @@ class Link:
         self.generation = _generation
         self.buffer = bytearray()
         self.sent = 0  # writes sent on this connection
-        try:
-            conn = Client(address, authkey=authkey)  # AF_UNIX path, or (host, port)
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise ShareClosedError(
-                "the Share is not running: its owner called exit() (and not start() again) "
-                "or has ended"
-            ) from exc
-        except AuthenticationError as exc:
-            raise ShareError(f"the Share's coordinator refused this connection: {exc}") from exc
-        except (EOFError, OSError) as exc:
-            raise ShareClosedError(f"could not connect to the Share's coordinator: {exc}") from exc
-        try:
-            self.sock = socket.socket(fileno=os.dup(conn.fileno()))
-        finally:
-            conn.close()
+        self.sock = _connect(address, authkey)
+        # A forked child must not keep this connection open (it would hide our end
+        # from the coordinator); the child opens its own.
+        close_in_children(self.sock)
         self.poller = _new_poller()
         self.poller.register(self.sock, _POLLIN)
         if _RECV_TIMEOUT:
@@ -145,6 +135,7 @@ class Link:
     def close(self) -> None:
         sock, self.sock = self.sock, None
         if sock is not None:
+            forget(sock)
             sock.close()
 
     def __del__(self) -> None:
@@ -221,7 +212,7 @@ class Link:
                         _raise_notice(*notices[0], ran=False)
                     if reply[2] == "exit" and reply[1] >= self.sent:
                         raise Stale()
-                    raise ShareClosedError(_bye_text(reply, self.sent, answered=False))
+                    raise _closed(reply, self.sent, answered=False)
                 self.buffer.clear()  # nothing follows a reply: there is one call at a time
                 return reply
             self._receive(waiting=True)
@@ -242,8 +233,8 @@ class Link:
                 self.close()
                 if notice is not None:
                     _raise_notice(notice[1], notice[2], ran=False)
-                if reply[1] < self.sent:
-                    raise ShareClosedError(_bye_text(reply, self.sent, answered=True))
+                if reply[1] < self.sent or reply[2] == "crash":
+                    raise _closed(reply, self.sent, answered=True)
                 raise Stale()
         if notice is not None:
             try:  # so that the coordinator does not report them as never read
@@ -295,10 +286,33 @@ class Link:
         ) from exc
 
 
+def _connect(address: Any, authkey: bytes) -> socket.socket:
+    """An authenticated socket to the coordinator; the errors say why there is none."""
+    try:
+        return connect(address, authkey)
+    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        raise ShareClosedError(
+            "the Share is not running: its owner called exit() (and not start() again) "
+            "or has ended, or its coordinator was killed"
+        ) from exc
+    except HandshakeTimeout as exc:
+        raise ShareError(f"could not connect to the Share's coordinator: {exc}") from exc
+    except AuthenticationError as exc:
+        raise ShareError(f"the Share's coordinator refused this connection: {exc}") from exc
+    except (EOFError, OSError) as exc:
+        raise ShareClosedError(f"could not connect to the Share's coordinator: {exc}") from exc
+
+
+_WHY = {
+    "exit": "its owner called exit()",
+    "owner": "the process that created it has ended, or let go of it",
+    "crash": "its coordinator crashed",
+}
+
+
 def _bye_text(reply: tuple[Any, ...], sent: int, answered: bool) -> str:
     _, applied, reason = reply
-    why = ("its owner called exit()" if reason == "exit"
-           else "the process that created it has ended, or let go of it")
+    why = _WHY.get(reason, _WHY["crash"])
     lost = sent - applied
     text = f"the Share stopped ({why})"
     if not answered:
@@ -307,6 +321,12 @@ def _bye_text(reply: tuple[Any, ...], sent: int, answered: bool) -> str:
         text += (f"; the last {lost} write(s) from this thread arrived after the end"
                  " and were not applied")
     return text
+
+
+def _closed(reply: tuple[Any, ...], sent: int, answered: bool) -> ShareClosedError:
+    """The error for a BYE: a crash is a :class:`CoordinatorDiedError`."""
+    text = _bye_text(reply, sent, answered)
+    return CoordinatorDiedError(text) if reply[2] == "crash" else ShareClosedError(text)
 
 
 def _raise_notice(data: bytes, what: str, ran: bool) -> None:

@@ -9,9 +9,9 @@
                                             ("ready", address) once it listens
 
     client (one per process x thread)       acceptor thread
-      Client(address, authkey) -----------> Listener.accept(): HMAC challenge
-                                            | authenticated socket
-                                            v
+      connect(address, authkey) ----------> Listener.accept(): the raw socket
+                                            | one short-lived thread per connection:
+                                            v HMAC challenge, bounded (_handshake)
                                             incoming deque + wake socket
                                             |
       frames (write / call) --------------> main thread: select() over the wake
@@ -41,6 +41,12 @@ Why this gives the Share's guarantees:
 - a client waits for each call's reply before it sends anything else, so answering
   the calls after the writes never reorders one connection's requests.
 
+Replies and notices go into the peer's outbox and out as its socket has room (the
+loop watches for "writable"), so a client that stops reading holds up nobody: once a
+reply has made no progress for REPLY_TIMEOUT seconds, that client is dropped.
+Messages are checked (a tuple, a known op, the right number of fields) before use:
+an authenticated peer that sends anything else is dropped.
+
 A write that fails is reported back with a NOTICE frame, which the client raises at
 its next request. A client that ends before it could read a notice gets it printed
 on the coordinator's stderr instead, so that no error vanishes.
@@ -65,6 +71,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 import types
 import uuid
@@ -77,6 +84,7 @@ from typing import Any
 from ... import cerial
 from . import _lifeline
 from ._errors import ShareError
+from ._handshake import admit
 from ._ops import INPLACE
 from ._protocol import (
     ACK,
@@ -89,6 +97,7 @@ from ._protocol import (
     DELITEM,
     ERROR,
     EXIT,
+    FIELDS,
     GET,
     GETATTR,
     GETITEM,
@@ -130,6 +139,11 @@ _READ_CAP = 8 << 20
 _OUTBOX_CAP = 256 << 10
 _CHUNK = 1 << 18
 _WAKE = object()
+#: Seconds a reply may make no progress (the client does not read) before the client
+#: is dropped.
+REPLY_TIMEOUT = 30.0
+# Longest pause of the acceptor after accept() failed (out of descriptors...).
+_ACCEPT_BACKOFF = 0.5
 
 #: The address of the Share this process serves, if it is a coordinator (so that a
 #: proxy sent back to its own coordinator resolves to the real object).
@@ -198,7 +212,8 @@ class _Peer:
     """One client connection and what the coordinator knows of it."""
 
     __slots__ = (
-        "buffer", "closed", "dropped", "fd", "outbox", "sock", "unread", "watching", "writes",
+        "buffer", "closed", "deadline", "dropped", "fd", "outbox", "sock", "unread", "watching",
+        "writes",
     )
 
     def __init__(self, sock: socket.socket) -> None:
@@ -210,9 +225,11 @@ class _Peer:
         self.writes = 0
         #: Notices sent (or queued) that the client may not have read yet.
         self.unread: list[str] = []
-        #: Notice frames not sent yet: a client that only writes does not read, so
-        #: notices never wait for it; they go out as its socket has room.
+        #: Frames not sent yet (notices, a reply): they go out as the socket has room.
         self.outbox = bytearray()
+        #: While a reply waits in the outbox: when the client is dropped if it still
+        #: takes none of it (a notice alone never times out: a writer need not read).
+        self.deadline: float | None = None
         self.dropped = 0  # notices left out because the outbox was full
         self.watching = False  # registered for "writable" too
 
@@ -220,9 +237,10 @@ class _Peer:
 class Coordinator:
     """Serves one Share: see the module docstring."""
 
-    def __init__(self, listener: Listener, store: dict[str, Any], lifeline: Connection,
-                 address: Any) -> None:
+    def __init__(self, listener: Listener, authkey: bytes, store: dict[str, Any],
+                 lifeline: Connection, address: Any) -> None:
         self.listener = listener
+        self.authkey = authkey
         self.store = store
         self.lifeline = lifeline
         self.address = address
@@ -230,10 +248,17 @@ class Coordinator:
         self.wake_r, self.wake_w = socket.socketpair()
         self.wake_r.setblocking(False)
         self.incoming: deque[socket.socket] = deque()
+        #: Held to add to ``incoming`` and, at the end, to close it for good.
+        self.gate = threading.Lock()
+        self.closing = False
         self.owner_gone = False
         self.peers: dict[int, _Peer] = {}
+        self.sending: set[_Peer] = set()  # peers with a reply waiting in their outbox
+        self.exiter: _Peer | None = None  # the owner's connection that asked to EXIT
         self.running = True
-        self.reason = "exit"
+        #: Why the coordinator ends, told to clients: "crash" until EXIT is answered
+        #: ("exit") or the owner is gone ("owner").
+        self.reason = "crash"
         self.selector.register(self.wake_r, selectors.EVENT_READ, _WAKE)
         self.writers: dict[int, Callable[..., None]] = {
             SET: self._set, DEL: self._del, IOP: self._iop, SETATTR: self._setattr,
@@ -254,7 +279,8 @@ class Coordinator:
             while self.running:
                 writes: list[tuple[_Peer, tuple[Any, ...]]] = []
                 calls: list[tuple[_Peer, tuple[Any, ...]]] = []
-                self._ingest(self.selector.select(), writes, calls)
+                self._ingest(self.selector.select(self._timeout()), writes, calls)
+                self._expire()
                 for peer, message in writes:
                     self._apply_write(peer, message)
                 for peer, message in calls:
@@ -304,6 +330,9 @@ class Coordinator:
             except (ValueError, EOFError, TypeError):  # not our protocol: drop it
                 messages, eof = [], True
             for message in messages:
+                if not valid(message):
+                    eof = True  # an authenticated peer that misbehaves: drop it only
+                    break
                 (writes if message[0] in WRITES else calls).append((peer, message))
         if eof:
             self._drop(peer)
@@ -326,6 +355,7 @@ class Coordinator:
             return
         peer.closed = True
         self.peers.pop(peer.fd, None)
+        self.sending.discard(peer)
         try:
             self.selector.unregister(peer.sock)
         except (KeyError, ValueError):
@@ -338,22 +368,36 @@ class Coordinator:
         peer.unread.clear()
 
     def _accept_loop(self) -> None:
+        """Accept connections; each is authenticated on a thread of its own."""
+        failures = 0
         while self.running:
             try:
                 conn = self.listener.accept()
+                sock = socket.socket(fileno=os.dup(conn.fileno()))
+                conn.close()
             except OSError:
                 if not self.running:
                     return
-                continue  # a client that went away during the handshake
-            except Exception:  # noqa: BLE001 - a client without the secret (AuthenticationError) or garbage
+                failures += 1  # out of descriptors, or a peer gone at once: back off
+                time.sleep(min(0.01 * failures, _ACCEPT_BACKOFF))
                 continue
-            sock = socket.socket(fileno=os.dup(conn.fileno()))
-            conn.close()
-            if not self.running:
-                self._refuse(sock)
-                return
-            self.incoming.append(sock)
+            failures = 0
+            threading.Thread(target=self._admit, args=(sock,), name="suitkaise-share-admit",
+                             daemon=True).start()
+
+    def _admit(self, sock: socket.socket) -> None:
+        """Authenticate one new connection and hand it to the main loop (or, when the
+        coordinator is ending, say goodbye)."""
+        if not admit(sock, self.authkey):
+            return
+        with self.gate:
+            admitted = not self.closing
+            if admitted:
+                self.incoming.append(sock)
+        if admitted:
             self._wake()
+        else:
+            self._refuse(sock)
 
     def _refuse(self, sock: socket.socket) -> None:
         """Say goodbye to a connection that arrived as the coordinator ends."""
@@ -385,7 +429,7 @@ class Coordinator:
             return
         try:
             self.writers[message[0]](*message[1:])
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - user code (even sys.exit()) ends nothing here
             self._notice(peer, message, exc)
         peer.writes += 1
 
@@ -393,35 +437,40 @@ class Coordinator:
         peer.unread.clear()  # the client reads every notice before this reply
         try:
             reply = self.callers[message[0]](*message[1:])
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - user code (even sys.exit()) ends nothing here
             reply = (ERROR, _error_bytes(exc))
         self._send(peer, frame(reply))
         if message[0] == EXIT:
             self.running = False
             self.reason = "exit"
+            self.exiter = peer
 
     def _send(self, peer: _Peer, data: bytes) -> None:
-        """Send a reply (after any queued notices), waiting while the client's buffer
-        is full: it is waiting for this reply, so it reads."""
-        if peer.outbox:
-            data = bytes(peer.outbox) + data
-            peer.outbox.clear()
-            self._watch(peer, False)
-        view = memoryview(data)
-        sock = peer.sock
-        try:
-            while view:
-                try:
-                    view = view[sock.send(view):]
-                except BlockingIOError:
-                    with selectors.DefaultSelector() as waiter:
-                        waiter.register(sock, selectors.EVENT_WRITE)
-                        waiter.select(1.0)
-        except OSError:
-            self._drop(peer)
+        """Send a reply (after any queued notices) as far as the socket takes it now;
+        the rest waits in the outbox and goes out from the loop (see ``_expire`` for a
+        client that stops reading)."""
+        if not peer.outbox:
+            try:
+                sent = peer.sock.send(data)  # the usual case: all of it, at once
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._drop(peer)
+                return
+            if sent == len(data):
+                return
+            peer.outbox += memoryview(data)[sent:]
+        else:
+            peer.outbox += data
+        peer.deadline = time.monotonic() + REPLY_TIMEOUT
+        self.sending.add(peer)
+        self._flush(peer)
 
     def _flush(self, peer: _Peer) -> None:
-        """Send what the notice outbox holds, as far as the socket takes it now."""
+        """Send what the outbox holds, as far as the socket takes it now."""
+        if peer.closed:
+            return
+        before = len(peer.outbox)
         try:
             while peer.outbox:
                 sent = peer.sock.send(peer.outbox)
@@ -431,7 +480,27 @@ class Coordinator:
         except OSError:
             self._drop(peer)
             return
+        if not peer.outbox:
+            peer.deadline = None
+            self.sending.discard(peer)
+        elif peer.deadline is not None and len(peer.outbox) < before:
+            peer.deadline = time.monotonic() + REPLY_TIMEOUT  # it reads: give it time
         self._watch(peer, bool(peer.outbox))
+
+    def _timeout(self) -> float | None:
+        """How long the loop may wait: until the first reply deadline, if any."""
+        if not self.sending:
+            return None
+        first = min(peer.deadline or 0.0 for peer in self.sending)
+        return max(0.0, first - time.monotonic())
+
+    def _expire(self) -> None:
+        """Drop the clients that took nothing of their reply for REPLY_TIMEOUT seconds."""
+        if not self.sending:
+            return
+        now = time.monotonic()
+        for peer in [p for p in self.sending if p.deadline is not None and p.deadline <= now]:
+            self._drop(peer)
 
     def _watch(self, peer: _Peer, writable: bool) -> None:
         if peer.closed or peer.watching == writable:
@@ -572,15 +641,33 @@ class Coordinator:
             self.listener.close()  # also removes the socket file
         except OSError:
             pass
+        with self.gate:
+            self.closing = True
         while self.incoming:  # connected, never registered: tell them too
             self._refuse(self.incoming.popleft())
         for peer in list(self.peers.values()):
             if not peer.closed:
                 peer.outbox += frame((BYE, peer.writes, self.reason))
                 self._flush(peer)  # best effort: without it the client sees EOF instead
-                if not peer.outbox:
-                    peer.unread.clear()  # delivered: the client reads them before the BYE
+        self._finish_replies()
+        for peer in list(self.peers.values()):
+            if not peer.closed and not peer.outbox:
+                peer.unread.clear()  # delivered: the client reads them before the BYE
             self._drop(peer)
+
+    def _finish_replies(self) -> None:
+        """Before ending: let the owner take the rest of its ``exit`` reply (the final
+        objects), within the reply deadline. (Every other client gets what its socket
+        takes at once: a goodbye it cannot read is an EOF to it.)"""
+        peer = self.exiter
+        if peer is None or peer not in self.sending:
+            return
+        with selectors.DefaultSelector() as waiter:
+            waiter.register(peer.sock, selectors.EVENT_WRITE)
+            while peer in self.sending:
+                waiter.select(self._timeout())
+                self._flush(peer)
+                self._expire()
         if self.reason == "owner" and isinstance(self.address, str):
             try:
                 os.rmdir(os.path.dirname(self.address))  # nobody else is left to remove it
@@ -638,8 +725,26 @@ def _error_bytes(exc: BaseException) -> bytes:
         return cerial.serialize((ShareError(f"{type(exc).__name__}: {exc}"), text))
 
 
+def valid(message: Any) -> bool:
+    """True for a request this coordinator can take: a tuple of a known op and as many
+    fields as that op has (an ACK's count an int)."""
+    if type(message) is not tuple or not message:
+        return False
+    op = message[0]
+    if type(op) is not int or FIELDS.get(op) != len(message) - 1:
+        return False
+    return op != ACK or (type(message[1]) is int and message[1] >= 0)
+
+
 def describe(message: tuple[Any, ...]) -> str:
     """A short human description of a write, for error messages."""
+    try:
+        return _describe(message)
+    except Exception:  # noqa: BLE001 - a malformed path: only for a message
+        return f"request {message[0]}"
+
+
+def _describe(message: tuple[Any, ...]) -> str:
     op = message[0]
     if op == SET:
         return f"share.{message[1]} = ..."
@@ -687,23 +792,24 @@ def coordinator_main(address: Any, authkey: bytes, state: bytes | None, lifeline
     ``("ready", address)`` (or the error that prevented it) and serve."""
     global serving, _current
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the owner; its end ends us
+    socket.setdefaulttimeout(None)  # a forked coordinator inherits the owner's
     if die_with_owner and not _lifeline.die_with_parent(owner_pid):
         return
     try:
         store = cerial.deserialize(state) if state is not None else {}
         try:
-            listener = Listener(address, backlog=128, authkey=authkey)
+            listener = Listener(address, backlog=128)  # authentication: see _admit()
         except OSError:
             if not isinstance(address, tuple) or not address[1]:
                 raise
-            listener = Listener((address[0], 0), backlog=128, authkey=authkey)  # port taken
+            listener = Listener((address[0], 0), backlog=128)  # port taken
     except BaseException as exc:
         try:
             lifeline.send_bytes(_error_bytes(exc))
         except OSError:
             pass
         return
-    coordinator = Coordinator(listener, store, lifeline, listener.address)
+    coordinator = Coordinator(listener, authkey, store, lifeline, listener.address)
     serving, _current = listener.address, coordinator
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=coordinator.forget_after_fork)

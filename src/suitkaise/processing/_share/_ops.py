@@ -28,9 +28,15 @@ It also reports two cheaper cases:
 - ``METHOD``: the load is ``obj.name(...)`` (``LOAD_METHOD``), so the result is only
   called; a proxy returns a remote method without asking first.
 
-Any other pattern (an unknown Python version, unusual bytecode) is ``VALUE``: the
-plain, always-correct behaviour of asking for the value. Decisions are cached per
-(code object, instruction offset).
+Any other pattern (unusual bytecode) is ``VALUE``: the plain, always-correct
+behaviour of asking for the value. Decisions are cached per (code object, instruction
+offset).
+
+On a Python version whose bytecode this module does not know (outside 3.11 to 3.13)
+every load is ``VALUE``, so ``share.x op= v`` would be a read and then a write that
+can lose updates. That must not happen silently: the store that ends such a statement
+calls :func:`refuse_unsafe_update`, which raises :class:`ShareError` instead of
+writing (nothing is changed), and the error says to use a method of the shared object.
 """
 
 from __future__ import annotations
@@ -42,7 +48,11 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ("INPLACE", "LAZY", "METHOD", "VALUE", "attribute_use", "item_use")
+from ._errors import ShareError
+
+__all__ = (
+    "INPLACE", "LAZY", "METHOD", "VALUE", "attribute_use", "item_use", "refuse_unsafe_update",
+)
 
 VALUE = 0
 LAZY = 1
@@ -115,6 +125,46 @@ def item_use(frame: FrameType) -> Any:
     decision = _decide_item(code, frame.f_lasti) if _SUPPORTED else VALUE
     _remember(_item_cache, key, code, decision)
     return decision
+
+
+def refuse_unsafe_update(frame: FrameType, target: str) -> None:
+    """On a Python version outside 3.11 to 3.13: raise :class:`ShareError` when the
+    store running in *frame* (to *target*, for the message) ends ``target op= v``,
+    whose read could not be made part of one atomic update."""
+    if _SUPPORTED:
+        return
+    symbol = _augmented_store(frame)
+    if symbol is None:
+        return
+    version = ".".join(map(str, sys.version_info[:2]))
+    raise ShareError(
+        f"`{target} {symbol} ...` is not atomic on Python {version} (a Share makes augmented "
+        "assignments one atomic update on Python 3.11 to 3.13 only): as a read and then a "
+        "write it could lose other processes' updates, so nothing was written. Call a method "
+        "of a shared object instead (methods run one at a time in the coordinator), e.g. "
+        "keep the value in an object with an add(n) method"
+    )
+
+
+_STACK_SHUFFLES = frozenset({"SWAP", "COPY", "EXTENDED_ARG", "NOP", "CACHE"})
+
+
+def _augmented_store(frame: FrameType) -> str | None:
+    """The in-place symbol when the STORE_ATTR/STORE_SUBSCR running in *frame* stores
+    the result of an in-place operator (the end of an augmented assignment)."""
+    instructions, index = _instructions(frame.f_code)
+    n = index.get(frame.f_lasti)
+    if n is None or instructions[n].opname not in ("STORE_ATTR", "STORE_SUBSCR"):
+        return None
+    while n > 0:
+        n -= 1
+        ins = instructions[n]
+        if ins.opname in _STACK_SHUFFLES:
+            continue
+        if ins.opname.startswith("BINARY_OP") and ins.argrepr in INPLACE:
+            return ins.argrepr
+        return None
+    return None
 
 
 def _remember(cache: dict[tuple[int, int], tuple[CodeType, Any]], key: tuple[int, int],

@@ -19,8 +19,9 @@ reply). Replies and notices::
     (ERROR, cerial (exc, tb))    the call raised
     (NOTICE, cerial (exc, tb), what)
                                  an earlier write on this connection failed
-    (BYE, applied)               the coordinator is exiting; it applied *applied*
-                                 writes of this connection in all
+    (BYE, applied, reason)       the coordinator is ending ("exit", "owner" gone or
+                                 "crash"); it applied *applied* writes of this
+                                 connection in all
 
 The channel is authenticated before any frame is read (HMAC challenge with the
 Share's secret), so both ends trust what they decode.
@@ -35,7 +36,8 @@ from typing import Any
 from ... import cerial
 
 __all__ = (
-    "ACK", "ATTR", "BYE", "CALL", "CLEAR", "DEL", "DELATTR", "DELITEM", "ERROR", "EXIT", "GET",
+    "ACK", "ATTR", "BYE", "CALL", "CLEAR", "DEL", "DELATTR", "DELITEM", "ERROR", "EXIT", "FIELDS",
+    "GET",
     "GETATTR", "GETITEM", "HEADER", "HELLO", "IOP", "ITEM", "NAMES", "NOTICE", "OK", "PROXY",
     "SET", "SETATTR", "SETITEM", "SPECIAL", "SYNC", "WRITES", "decode", "encode", "frame",
     "unframe",
@@ -60,6 +62,12 @@ CLEAR = 14     # () -> None
 EXIT = 15      # () -> cerial bytes of the final {name: object}; the coordinator ends
 SYNC = 16      # () -> None: every earlier write of every client is applied
 ACK = 17       # (count,): the client has read *count* more notices (not a counted write)
+
+#: How many fields follow each request's op.
+FIELDS: dict[int, int] = {
+    HELLO: 0, GET: 1, SET: 2, DEL: 1, IOP: 3, GETATTR: 2, SETATTR: 3, DELATTR: 2, GETITEM: 2,
+    SETITEM: 3, DELITEM: 2, CALL: 3, SPECIAL: 3, NAMES: 0, CLEAR: 0, EXIT: 0, SYNC: 0, ACK: 1,
+}
 
 #: The requests that get no reply unless they fail.
 WRITES = frozenset({SET, DEL, IOP, SETATTR, DELATTR, SETITEM, DELITEM, ACK})

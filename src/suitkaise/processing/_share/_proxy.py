@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import cerial
 from ._errors import ShareError
-from ._ops import LAZY, METHOD, VALUE, attribute_use, item_use
+from ._ops import LAZY, METHOD, VALUE, attribute_use, item_use, refuse_unsafe_update
 from ._protocol import (
     ATTR,
     CALL,
@@ -225,6 +225,7 @@ class Proxy:
         path = self._sk_path + ((ATTR, name),)
         if value is APPLIED or same_target(value, self._sk_share, path):
             return
+        refuse_unsafe_update(sys._getframe(1), f"{_path_text(self._sk_path)}.{name}")
         self._sk_share._sk_write((SETATTR, self._sk_path, name, encode(value)))
 
     def __delattr__(self, name: str) -> None:
@@ -246,6 +247,7 @@ class Proxy:
             return
         if same_target(value, self._sk_share, self._sk_path + ((ITEM, encoded),)):
             return
+        refuse_unsafe_update(sys._getframe(1), f"{_path_text(self._sk_path)}[{key!r}]")
         self._sk_share._sk_write((SETITEM, self._sk_path, encoded, encode(value)))
 
     def __delitem__(self, key: Any) -> None:
