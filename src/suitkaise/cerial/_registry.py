@@ -41,14 +41,7 @@ _exact: dict[type, Reducer] = {}
 _inherited: dict[type, Reducer] = {}
 _lazy: dict[str, str] = {}
 _lock = threading.RLock()
-
-
-def _renew_lock() -> None:
-    global _lock
-    _lock = threading.RLock()
-
-
-renew_in_children(_renew_lock)
+renew_in_children(_lock)
 # The built-in handlers register themselves when imported. That import costs more than
 # the rest of cerial, and a process that only deserializes (a pool worker given plain
 # data) never needs it, so it happens the first time the table is used. A handler

@@ -74,14 +74,7 @@ FORKSERVER_PRELOAD: tuple[str, ...] = ("suitkaise.processing", "ctypes") + (
     () if hasattr(os, "memfd_create") else ("multiprocessing.sharedctypes",)
 )
 _preload_lock = threading.Lock()
-
-
-def _renew_lock() -> None:
-    global _preload_lock
-    _preload_lock = threading.Lock()
-
-
-renew_in_children(_renew_lock)
+renew_in_children(_preload_lock)
 _preload_done = False
 
 

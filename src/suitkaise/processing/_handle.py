@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .. import cerial
+from .._forklocks import renew_in_children
 from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
@@ -542,6 +543,7 @@ class _Message:
 
 _live: set[ParentHandle] = set()
 _live_lock = threading.Lock()
+renew_in_children(_live_lock)
 
 
 def _register(handle: ParentHandle) -> None:
@@ -587,10 +589,9 @@ def end_children() -> None:
 
 def _forget_parents_children() -> None:
     # A forked child inherits the parent's table; those processes are not its own (and
-    # _forkclose closes their pipes).
-    global _live_lock
-    _live_lock = threading.Lock()
-    _live.clear()
+    # _forkclose closes their pipes). (The table's lock is reset by _forklocks.)
+    if _live:
+        _live.clear()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX

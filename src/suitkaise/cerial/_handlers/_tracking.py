@@ -31,14 +31,7 @@ __all__ = (
 )
 
 _lock = threading.RLock()
-
-
-def _renew_lock() -> None:
-    global _lock
-    _lock = threading.RLock()
-
-
-renew_in_children(_renew_lock)
+renew_in_children(_lock)
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 T = TypeVar("T")
 
@@ -129,12 +122,9 @@ class KeptIds:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        renew_in_children(self._renew_lock)  # (one per table: a few, for the process's life)
+        renew_in_children(self._lock)  # (one per table: a few, for the process's life)
         self._by_address: dict[int, str] = {}
         self._by_tid: dict[str, Any] = {}
-
-    def _renew_lock(self) -> None:
-        self._lock = threading.Lock()
 
     def tracker_id(self, obj: Any) -> str:
         """The id of ``obj`` (assigned on first use)."""
