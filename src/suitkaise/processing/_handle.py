@@ -132,7 +132,7 @@ class ParentHandle:
         self.pid = self.process.pid
         if armed:
             give_lifeline(lifeline_r, self.pid)  # at once: the child looks for it first
-        self._parents_ends = parents_ends  # (forgotten by _forkclose once closed)
+        self._parents_ends = parents_ends  # (forgotten by _close and end_now)
         try:
             self._settle_in(parents_ends, childs_ends)
         except BaseException:
