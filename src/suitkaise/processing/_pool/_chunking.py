@@ -24,8 +24,9 @@ Three caps apply on top, in :meth:`Job.take <._job.Job.take>`:
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
+
+from ._recent import Recent
 
 __all__ = ("GUIDED_FLOOR", "MAX_CHUNK", "RAMP", "TARGET_BYTES", "TARGET_SECONDS", "ChunkSizer",
            "SizerCache")
@@ -96,24 +97,10 @@ class ChunkSizer:
         return max(1, int(size))
 
 
-class SizerCache:
+class SizerCache(Recent[Any, ChunkSizer]):
     """The :class:`ChunkSizer` of each task (function bytes and flags), shared by the
     calls that run it; the *limit* most recently used are kept."""
 
     def __init__(self, limit: int, target_seconds: float = TARGET_SECONDS,
                  largest: int = MAX_CHUNK) -> None:
-        self._limit = limit
-        self._target = target_seconds
-        self._largest = largest
-        self._sizers: OrderedDict[Any, ChunkSizer] = OrderedDict()
-
-    def get(self, key: Any) -> ChunkSizer:
-        """The sizer for *key*, a new one the first time."""
-        sizer = self._sizers.get(key)
-        if sizer is None:
-            sizer = self._sizers[key] = ChunkSizer(self._target, self._largest)
-            if len(self._sizers) > self._limit:
-                self._sizers.popitem(last=False)
-        else:
-            self._sizers.move_to_end(key)
-        return sizer
+        super().__init__(limit, lambda key: ChunkSizer(target_seconds, largest))

@@ -34,6 +34,7 @@ holding it would copy a held lock into the child).
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import selectors
 import socket
@@ -52,6 +53,7 @@ from . import _protocol as proto
 from ._chunking import SizerCache
 from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
 from ._job import Chunk, Job, Reply, take_next
+from ._recent import Recent
 from ._worker import FN_CACHE
 from .backends._base import CLOSING, RUNNING, Backend
 
@@ -130,8 +132,9 @@ class Dispatcher(Backend):
         self._outcome = "closed"
         self._broken: BrokenPoolError | None = None
         self._startup_failures = 0
-        self._fn_ids: OrderedDict[bytes, int] = OrderedDict()
-        self._next_fn_id = 0
+        # the id workers cache a task function under (the SizerCache's keys and more)
+        fn_ids = itertools.count(1)
+        self._fn_ids: Recent[bytes, int] = Recent(_SIZERS, lambda fn_bytes: next(fn_ids))
         self._sizers = SizerCache(_SIZERS)
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -205,24 +208,13 @@ class Dispatcher(Backend):
     def submit(self, job: Job) -> None:
         with self.lock:
             self.check_open()
-            job.fn_id = self._fn_id(job.fn_bytes)
+            job.fn_id = self._fn_ids.get(job.fn_bytes)
             job.start(self._sizers.get((job.fn_bytes, job.flags)))
             self._jobs.append(job)
             self._fill()  # send the first chunks from this thread: no hand-off to wait for
             signal = self._want_write
         if signal:
             self._signal()
-
-    def _fn_id(self, fn_bytes: bytes) -> int:
-        fn_id = self._fn_ids.get(fn_bytes)
-        if fn_id is None:
-            self._next_fn_id += 1
-            fn_id = self._fn_ids[fn_bytes] = self._next_fn_id
-            if len(self._fn_ids) > _SIZERS:
-                self._fn_ids.popitem(last=False)
-        else:
-            self._fn_ids.move_to_end(fn_bytes)
-        return fn_id
 
     def wake(self) -> None:
         """A job changed: hand out work, kill what must die (from the caller's thread)."""

@@ -39,7 +39,6 @@ import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from .... import cerial
@@ -47,6 +46,7 @@ from .. import _protocol as proto
 from .._chunking import SizerCache
 from .._errors import BrokenPoolError, WorkerDiedError
 from .._job import Chunk, Job, Reply, take_next
+from .._recent import Recent
 from ._base import CLOSING, RUNNING, Backend
 from ._remote import run_batch
 
@@ -144,7 +144,8 @@ class DaskBackend(Backend):
         self._jobs: list[Job] = []
         self._rr = 0
         self._running: dict[Any, tuple[Future, Chunk]] = {}
-        self._functions: OrderedDict[bytes, str] = OrderedDict()
+        # the name workers cache a task function under (its loaded copy)
+        self._functions: Recent[bytes, str] = Recent(_FUNCTIONS, lambda fn: uuid.uuid4().hex)
         self._tokens: dict[Job, str] = {}
         self._sizers = SizerCache(_FUNCTIONS, TARGET_SECONDS, MAX_CHUNK)
         self._state = _RUNNING
@@ -186,21 +187,10 @@ class DaskBackend(Backend):
                 # ramp costs a round trip of tens of milliseconds (Dask batches its
                 # messages), and the even split still keeps the chunks balanced.
                 job.ramp = sizer.suggest()
-            self._tokens[job] = self._token(job.fn_bytes)
+            self._tokens[job] = self._functions.get(job.fn_bytes)
             self._jobs.append(job)
             self._fill()
             self.check_open()  # sending may have found the client closed
-
-    def _token(self, fn_bytes: bytes) -> str:
-        """(Lock held.) The name workers cache the loaded task function under."""
-        token = self._functions.get(fn_bytes)
-        if token is None:
-            token = self._functions[fn_bytes] = uuid.uuid4().hex
-            if len(self._functions) > _FUNCTIONS:
-                self._functions.popitem(last=False)
-        else:
-            self._functions.move_to_end(fn_bytes)
-        return token
 
     def wake(self) -> None:
         cancel: list[Future] = []
