@@ -44,6 +44,7 @@ from .._forklocks import renew_in_children
 from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
+from ._fastfork import process_class
 from ._forkclose import close_in_children, forget
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
 from ._runner import (
@@ -95,13 +96,14 @@ class ParentHandle:
             close_in_children(*parents_ends)
             close_in_children(*childs_ends, keep_for=threading.get_ident())
             armed = arm_lifeline(lifeline_r)
+            self._settle_in(parents_ends)
             if isinstance(payload, ForkPayload):
                 prepare_fork(payload, shared.view, child_out, child_in)
             # Kept until the child has ended: freeing the objects of a fork payload right
             # after the fork writes to every page they live on (each one copied first,
             # as the child shares it); nobody waits on this process for that later.
             self._fork_payload = payload if isinstance(payload, ForkPayload) else None
-            self.process = ctx.Process(
+            self.process = process_class(ctx)(
                 target=child_main,
                 args=(payload, report_w, child_out, child_in, lifeline_r, armed,
                       shared.for_child()),
@@ -127,14 +129,18 @@ class ParentHandle:
             raise
         finally:
             del payload
-        forget(*childs_ends)
-        shared.started()
-        self.pid = self.process.pid
-        if armed:
-            give_lifeline(lifeline_r, self.pid)  # at once: the child looks for it first
         self._parents_ends = parents_ends  # (forgotten by _close and end_now)
         try:
-            self._settle_in(parents_ends, childs_ends)
+            self.pid = self.process.pid
+            if armed:
+                give_lifeline(lifeline_r, self.pid)  # first: the child looks for it first
+            forget(*childs_ends)
+            for conn in childs_ends:
+                conn.close()
+            shared.started()
+            self.sentinel = self.process.sentinel
+            self._waiter.add(self.sentinel)
+            _register(self)
         except BaseException:
             # (Ctrl-C, say) a child nobody could reach or end: end it now.
             self.process.kill()
@@ -143,12 +149,12 @@ class ParentHandle:
             for conn in made:
                 conn.close()
             raise
-        _register(self)
 
-    def _settle_in(self, parents_ends: tuple[Connection, ...],
-                   childs_ends: tuple[Connection, ...]) -> None:
-        """The parent's own bookkeeping, made after the fork while the child starts (the
-        time before the fork is the one that delays the child's first run)."""
+    def _settle_in(self, parents_ends: tuple[Connection, ...]) -> None:
+        """The parent's own bookkeeping, made before the fork: the parent usually shares
+        its CPU with the new child until it blocks, and after the fork every page it
+        writes to is copied first (the child shares them), so each step there costs more
+        and delays the child's first run."""
         report_r, tell_in, tell_out, lifeline_w = parents_ends
         self._report_conn: Connection | None = report_r
         self._tell_in: Connection | None = tell_in
@@ -175,10 +181,6 @@ class ParentHandle:
         self.exitcode: int | None = None
         self.value: Any = None
         self.error: ProcessError | None = None
-        for conn in childs_ends:
-            conn.close()
-        self.sentinel = self.process.sentinel
-        self._waiter.add(self.sentinel)
 
     # ------------------------------------------------------------------ control
 

@@ -27,6 +27,7 @@ from typing import Any
 from ....cerial._registry import load_builtins
 from ..._context import get_context
 from ..._deathsignal import load_prctl
+from ..._fastfork import process_class
 from ..._forkclose import close_in_children, forget
 from ..._sharedmem import SharedArray
 from .. import _protocol as proto
@@ -51,7 +52,7 @@ class WorkerProcess:
         self.progress[0] = -1
         try:
             parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
-            self.process = ctx.Process(
+            self.process = process_class(ctx)(
                 target=worker_main,
                 args=(child_sock, child_lifeline, self._slot.for_child(), parent_pid),
                 name=f"{label}-worker-{number}",
