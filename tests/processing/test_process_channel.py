@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import os
 import select
+import socket
 import threading
 import time
 
@@ -189,6 +190,7 @@ def test_small_messages_to_a_reader_that_keeps_up_start_no_thread():
 
 @pytest.fixture
 def pipe():
+    """A multiprocessing pipe: (reading Connection, writing Connection)."""
     import multiprocessing
 
     r, w = multiprocessing.Pipe(duplex=False)
@@ -197,8 +199,23 @@ def pipe():
     w.close()
 
 
-def test_sender_keeps_order_when_the_pipe_fills(pipe):
-    r, w = pipe
+@pytest.fixture
+def ends():
+    """One direction of a tell/listen channel: (the child's reading end, the parent's
+    writing end); the other two ends are closed, so closing the reader is the reader
+    gone."""
+    import multiprocessing
+
+    parent_in, parent_out, child_in, child_out = _channel.channel(multiprocessing.get_context())
+    parent_in.close()
+    child_out.close()
+    yield child_in, parent_out
+    child_in.close()
+    parent_out.close()
+
+
+def test_sender_keeps_order_when_the_pipe_fills(ends):
+    r, w = ends
     sender = _channel.Sender(w, "test")
     receiver = _channel.Receiver(r)
     messages = [(i, b"x" * (i * 37 % 9000)) for i in range(2000)]
@@ -227,8 +244,8 @@ def test_receiver_reads_what_multiprocessing_writes(pipe):
         receiver.recv()
 
 
-def test_sender_drops_messages_once_the_reader_is_gone(pipe):
-    r, w = pipe
+def test_sender_drops_messages_once_the_reader_is_gone(ends):
+    r, w = ends
     sender = _channel.Sender(w, "test")
     r.close()
     sender.send(b"x" * 10)  # no reader: dropped, no error
@@ -350,25 +367,66 @@ def test_write_all_writes_every_part_in_order(pipe):
     assert bytes(got) == expected
 
 
-def test_a_direct_write_cut_short_leaves_the_rest_to_the_feeder(pipe, monkeypatch):
-    r, w = pipe
-    sender = _channel.Sender(w, "test")
+class _ShortSocket(socket.socket):
+    """Its first send takes only 5 bytes (a socket should take a small message whole)."""
+
+    cut: list[int]
+
+    def send(self, data, flags=0):
+        if not self.cut:
+            self.cut.append(len(data))
+            return super().send(bytes(data[:5]), flags)
+        return super().send(data, flags)
+
+
+@pytest.mark.skipif(not hasattr(socket, "MSG_DONTWAIT"), reason="POSIX direct writes")
+def test_a_direct_write_cut_short_leaves_the_rest_to_the_feeder(ends):
+    r, w = ends
+    short = _ShortSocket(fileno=w.detach())
+    short.cut = []
+    sender = _channel.Sender(short, "test")
     receiver = _channel.Receiver(r)
-    real_write = os.write
-    cut = []
-
-    def short_write(fd, data):
-        if not cut:  # the first direct write only takes 5 bytes
-            cut.append(len(data))
-            return real_write(fd, bytes(data[:5]))
-        return real_write(fd, data)
-
-    monkeypatch.setattr(_channel.os, "write", short_write)
     sender.send("first")
     sender.send(("second", 2))
-    assert cut and sender.flush(timeout=TIMEOUT)
+    assert short.cut and sender.flush(timeout=TIMEOUT)
     assert [_channel.decode(receiver.recv()) for _ in range(2)] == ["first", ("second", 2)]
-    sender.close()
+    sender.close(close_conn=True)
+
+
+def test_the_channel_is_one_socket_pair_both_ways_and_stays_blocking():
+    import multiprocessing
+
+    parent_in, parent_out, child_in, child_out = _channel.channel(multiprocessing.get_context())
+    try:
+        if hasattr(socket, "MSG_DONTWAIT"):
+            for end in (parent_in, child_in):
+                assert os.get_blocking(end.fileno())  # the reader blocks; senders use DONTWAIT
+            assert os.path.sameopenfile(parent_in.fileno(), parent_out.fileno())
+            assert os.path.sameopenfile(child_in.fileno(), child_out.fileno())
+        parent_sender = _channel.Sender(parent_out, "parent")
+        child_sender = _channel.Sender(child_out, "child")
+        parent_sender.send("down")
+        child_sender.send(("up", 1))
+        assert _channel.Receiver(child_in).get() == "down"
+        assert _channel.Receiver(parent_in).get() == ("up", 1)
+    finally:
+        for end in (parent_in, parent_out, child_in, child_out):
+            end.close()
+
+
+def test_the_channel_ignores_a_default_socket_timeout():
+    import multiprocessing
+
+    socket.setdefaulttimeout(0.5)
+    try:
+        ends = _channel.channel(multiprocessing.get_context())
+    finally:
+        socket.setdefaulttimeout(None)
+    try:
+        assert all(os.get_blocking(end.fileno()) for end in ends)
+    finally:
+        for end in ends:
+            end.close()
 
 
 @pytest.mark.usefixtures("start_method")

@@ -199,8 +199,9 @@ def test_finished_processes_hold_no_descriptors():
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_a_start_that_fails_midway_leaves_nothing_open(monkeypatch):
-    """Out of descriptors while making the pipes: a ProcessError, and the pipes and
-    shared memory made so far are closed again."""
+    """Out of descriptors while making the last pipe (the lifeline, after the report
+    pipe and the channel's sockets): a ProcessError, and the pipes, sockets and shared
+    memory made so far are closed again."""
     first = Echo()  # (first-use setup outside the count)
     first.start()
     first.tell("bye")
@@ -209,7 +210,7 @@ def test_a_start_that_fails_midway_leaves_nothing_open(monkeypatch):
     made = []
 
     def pipe(self, duplex=True):
-        if len(made) == 2:
+        if len(made) == 1:
             raise OSError(errno.EMFILE, "Too many open files")
         made.append(None)
         return real_pipe(self, duplex)
@@ -219,6 +220,7 @@ def test_a_start_that_fails_midway_leaves_nothing_open(monkeypatch):
     with pytest.raises(ProcessError, match="could not be started.*Too many open files"):
         Echo().start()
     monkeypatch.undo()
+    assert len(made) == 1
     assert len(os.listdir("/proc/self/fd")) == before
 
 

@@ -12,21 +12,24 @@
     socket --Receiver.recv()--> bytes (small message) / a view of a reused buffer (large)
                                                   --> decode --> listen()
 
-Each direction is one end of a socket pair used one way (a Unix socket moves a large
-message in about half the time of a pipe, which has to allocate a page for every 4 KiB
-it holds; a small one costs ~1 us more). The sending end is non-blocking (only its
-Sender writes to it). A small message goes straight into the socket from the caller's
-thread: the framed message (4-byte length + kind + body) is at most ``PIPE_BUF`` bytes,
-which the socket takes whole or, when it has no room, not at all (``EAGAIN``; should it
-ever take a part, the rest goes to the feeder). Anything else -- a large message, a full
-socket, or messages already waiting -- goes to the queue of the channel's feeder thread,
-so the caller never waits for the reader and messages keep their order (a direct write
-only happens while the queue is empty and the feeder is not in the middle of a write).
-The feeder makes the socket blocking while it writes a message, so that the kernel
-waits for room (no direct write runs meanwhile). It starts the first time it is needed
-and lives as long as the channel, so a process that only tells small messages to a
-reader that keeps up never starts a thread, and a burst of large ones starts one
-thread, once.
+Both directions share one Unix socket pair (:func:`channel`): each side reads from
+its end and writes through a second descriptor of that same end. Two processes
+trading small messages over one socket pair wake each other about 9 µs sooner per
+round trip than over one socket pair per direction (measured on this project's
+2-vCPU VM: 42 against 51 µs), and a Unix socket moves a large message in about half
+the time of a pipe, which has to allocate a page for every 4 KiB it holds.
+A small message goes straight into the socket from the caller's thread, with a
+non-blocking send (``MSG_DONTWAIT``: the socket itself stays blocking, for its
+reader): the framed message (4-byte length + kind + body) is at most ``PIPE_BUF``
+bytes, which the socket takes whole or, when it has no room, not at all (``EAGAIN``;
+should it ever take a part, the rest goes to the feeder). Anything else -- a large
+message, a full socket, or messages already waiting -- goes to the queue of the
+channel's feeder thread, so the caller never waits for the reader and messages keep
+their order (a direct write only happens while the queue is empty and the feeder is
+not in the middle of a write). The feeder's writes block until the kernel has room.
+It starts the first time it is needed and lives as long as the channel, so a process
+that only tells small messages to a reader that keeps up never starts a thread, and
+a burst of large ones starts one thread, once.
 A channel whose reader is gone drops what is still queued (the other process has ended;
 nothing could read it any more).
 
@@ -52,6 +55,7 @@ import math
 import os
 import pickle
 import select
+import socket
 import struct
 import threading
 from collections import deque
@@ -62,10 +66,11 @@ from .. import cerial
 from ._context import mark_fork_safe
 
 __all__ = (
-    "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "decode", "encode",
+    "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "Receiver", "Sender", "Waiter", "channel", "decode",
+    "encode",
 )
 
-_POSIX = hasattr(select, "poll") and os.name == "posix"
+_POSIX = hasattr(select, "poll") and os.name == "posix" and hasattr(socket, "MSG_DONTWAIT")
 #: Largest message (kind byte and body) written directly by the caller: multiprocessing
 #: frames a message with a 4-byte length. 0 without ``poll``: every message goes to the
 #: feeder.
@@ -78,6 +83,7 @@ _LARGE = 64 * 1024
 _CHUNK = getattr(select, "PIPE_BUF", 4096)
 
 _POLLIN = getattr(select, "POLLIN", 0)
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 _LENGTH = struct.Struct("!i")
 _LONG_LENGTH = struct.Struct("!Q")
 
@@ -170,6 +176,29 @@ def _read_exact(fd: int, size: int) -> bytes:
         chunks.append(data)
         left -= len(data)
     return b"".join(chunks)
+
+
+def channel(ctx: Any) -> tuple[Connection, Any, Connection, Any]:
+    """The ends of one tell/listen channel: ``(parent reads, parent writes, child reads,
+    child writes)``. A writing end is what a :class:`Sender` takes.
+
+    POSIX: one socket pair; each side's writing end is a socket on a second descriptor
+    of its reading end (see the module docstring). Elsewhere: a pipe per direction.
+    """
+    if not _POSIX:
+        parent_in, child_out = ctx.Pipe(duplex=False)
+        child_in, parent_out = ctx.Pipe(duplex=False)
+        return parent_in, parent_out, child_in, child_out
+    parent, child = socket.socketpair()
+    try:
+        for end in (parent, child):
+            end.setblocking(True)  # (whatever socket.setdefaulttimeout says)
+        parent_in, child_in = Connection(parent.dup().detach()), Connection(child.dup().detach())
+    except BaseException:
+        parent.close()
+        child.close()
+        raise
+    return parent_in, parent, child_in, child
 
 
 class Receiver:
@@ -307,9 +336,12 @@ class Waiter:
 
 
 class Sender:
-    """Writes serialized messages to one connection, in order, never blocking the caller."""
+    """Writes serialized messages to one connection, in order, never blocking the caller.
 
-    def __init__(self, conn: Connection, name: str) -> None:
+    *conn* is a writing end from :func:`channel`: a socket on POSIX, else a Connection.
+    """
+
+    def __init__(self, conn: Any, name: str) -> None:
         self._conn = conn
         self._name = name
         # What the feeder writes, message by message: on POSIX the raw parts of a frame
@@ -323,10 +355,9 @@ class Sender:
         self._feeder: threading.Thread | None = None
         self._broken = False
         self._close_conn = False
-        self._raw = _POSIX  # we write frames to the descriptor ourselves
+        self._raw = _POSIX  # we write frames to the socket ourselves
         if _POSIX:
             self._fd = conn.fileno()
-            os.set_blocking(self._fd, False)
 
     def send(self, obj: Any) -> None:
         # (The usual case inline: a scalar, pickled and written at once; see encode.)
@@ -340,7 +371,7 @@ class Sender:
             if len(body) < DIRECT_LIMIT and not self._pending and not self._writing:
                 message = _LENGTH.pack(len(body) + 1) + kind + body
                 try:
-                    written = os.write(self._fd, message)
+                    written = self._conn.send(message, _DONTWAIT)
                 except BlockingIOError:
                     item: tuple[Any, ...] = (message,)
                 except OSError:  # the reader is gone
@@ -386,11 +417,7 @@ class Sender:
                     # Blocking writes: the kernel waits for room, without waking us up
                     # for every chunk. (No direct write can run meanwhile: we are
                     # "writing".) A body goes out as it is, not copied behind its head.
-                    os.set_blocking(self._fd, True)
-                    try:
-                        _write_all(self._fd, list(item))
-                    finally:
-                        os.set_blocking(self._fd, False)
+                    _write_all(self._fd, list(item))
                 else:
                     self._conn.send_bytes(item[0] + item[1])
             except (OSError, ValueError):  # reader gone, or connection closed here

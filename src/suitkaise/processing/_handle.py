@@ -41,7 +41,7 @@ from typing import Any
 
 from .. import cerial
 from .._forklocks import renew_in_children
-from ._channel import CLOSED, Receiver, Sender, Waiter, decode, encode
+from ._channel import CLOSED, Receiver, Sender, Waiter, channel, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
 from ._fastfork import process_class
@@ -81,15 +81,16 @@ class ParentHandle:
         shared = SharedArray(ctx, "d", STATUS_SIZE)
         self._shared: SharedArray | None = shared  # until the child has ended
         self.status: Any = shared.view
-        made: list[Connection] = []  # every end, closed again if the start fails
+        made: list[Any] = []  # every end, closed again if the start fails
         try:
-            # tell/listen: a socket pair per direction, used one way (large messages
-            # move about twice as fast as through a pipe; see _channel). The report and
-            # the lifeline are pipes (the lifeline's EOF signals the child: see _runner).
-            for duplex in (False, True, True, False):
-                made += ctx.Pipe(duplex=duplex)
-            (report_r, report_w, tell_in, child_out,
-             child_in, tell_out, lifeline_r, lifeline_w) = made
+            # tell/listen: one socket pair for both directions (see _channel). The
+            # report and the lifeline are pipes (the lifeline's EOF signals the child:
+            # see _runner).
+            made += ctx.Pipe(duplex=False)
+            made += channel(ctx)
+            made += ctx.Pipe(duplex=False)
+            (report_r, report_w, tell_in, tell_out,
+             child_in, child_out, lifeline_r, lifeline_w) = made
             parents_ends = (report_r, tell_in, tell_out, lifeline_w)
             childs_ends = (report_w, child_out, child_in, lifeline_r)
             # No other child keeps a copy of either side; ours keeps its own ends.
@@ -158,7 +159,7 @@ class ParentHandle:
         report_r, tell_in, tell_out, lifeline_w = parents_ends
         self._report_conn: Connection | None = report_r
         self._tell_in: Connection | None = tell_in
-        self._tell_out: Connection | None = tell_out
+        self._tell_out: Any = tell_out  # (a socket: see _channel.channel)
         self._lifeline: Connection | None = lifeline_w
         self._sender: Sender | None = None  # made by the first tell()
         self._report_rx = Receiver(report_r)

@@ -176,7 +176,7 @@ class _Alarm:
 class ChildSide:
     """``tell``/``listen``/``stop`` as seen from inside the running process."""
 
-    def __init__(self, out: Connection, inbox: Connection, status: Any, label: str) -> None:
+    def __init__(self, out: Any, inbox: Connection, status: Any, label: str) -> None:
         # Sender and Receiver are made by the first tell() and listen(), not before
         # the first __run__ begins (see the module docstring).
         self.out = out
@@ -550,7 +550,7 @@ def _ready_lifecycle(proc: Any, child: ChildSide) -> Lifecycle:
     return Lifecycle(proc, child)
 
 
-def prepare_fork(payload: ForkPayload, status: Any, tell: Connection, listen: Connection) -> None:
+def prepare_fork(payload: ForkPayload, status: Any, tell: Any, listen: Connection) -> None:
     """Fork start method, in the parent before the fork: make what the child needs
     before its first ``__run__`` (its ChildSide and Lifecycle, with the run's methods
     looked up) when the instance is already made and nothing is left to deserialize.
@@ -597,7 +597,7 @@ def _encode_report(kind: str, state: bytes | None, value: bytes | None,
 def child_main(
     payload: bytes | ForkPayload,
     report: Connection,
-    tell: Connection,
+    tell: Any,
     listen: Connection,
     lifeline: Connection,
     armed: bool,
