@@ -100,6 +100,24 @@ def test_dead_worker_fails_its_task_within_a_second(how, tmp_path):
         assert pool.map(double, range(10)) == [x * 2 for x in range(10)]
 
 
+def fork_then_die(x):
+    """Forks a grandchild that keeps every descriptor of the worker for twice NOTICE
+    seconds (the task's own fork), then kills the worker."""
+    if os.fork() == 0:
+        time.sleep(2 * NOTICE)
+        os._exit(0)
+    _die("sigkill")
+
+
+def test_a_grandchild_keeping_the_workers_descriptors_does_not_hide_its_death():
+    with make_pool("fork") as pool:
+        started = time.monotonic()
+        with pytest.raises(WorkerDiedError, match="SIGKILL"):
+            pool.map.timeout(TIMEOUT)(fork_then_die, [1], chunksize=1)
+        assert time.monotonic() - started < NOTICE
+        assert pool.map(double, [1, 2]) == [2, 4]
+
+
 def test_dead_worker_under_each_start_method(start_method, tmp_path):
     with make_pool(start_method) as pool:
         items = [(i, "sigkill" if i == 1 else None, str(tmp_path)) for i in range(4)]

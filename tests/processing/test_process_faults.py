@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -85,6 +86,54 @@ def test_result_background_sees_the_death_too(start_method):
     os.kill(p.listen(timeout=TIMEOUT), signal.SIGKILL)
     with pytest.raises(ProcessError, match="SIGKILL"):
         future.result(timeout=TIMEOUT)
+
+
+class KeepsItsEndsInAGrandchild(Skprocess):
+    """Forks a grandchild that keeps a copy of every descriptor (so the parent's end of
+    the channel sees no EOF when this process dies) for twice NOTICE seconds; then tells
+    its pid and sleeps."""
+
+    def __init__(self, fork_grandchild):
+        self.fork_grandchild = fork_grandchild
+        self.process_config.runs = 1
+
+    def __run__(self):
+        if self.fork_grandchild:
+            if os.fork() == 0:
+                time.sleep(2 * NOTICE)
+                os._exit(0)
+        self.tell(os.getpid())
+        time.sleep(TIMEOUT)
+
+
+@pytest.mark.parametrize("fork_grandchild", [False, True])
+def test_a_listener_without_timeout_sees_the_death_within_a_second(fork_grandchild,
+                                                                   start_method):
+    p = KeepsItsEndsInAGrandchild(fork_grandchild)
+    p.start()
+    pid = p.listen(timeout=TIMEOUT)
+    heard = []
+    listener = threading.Thread(target=lambda: heard.append(p.listen()))
+    listener.start()
+    time.sleep(0.05)  # (not a synchronisation: gives the listener time to block, if it can)
+    os.kill(pid, signal.SIGKILL)
+    started = time.monotonic()
+    listener.join(TIMEOUT)
+    assert not listener.is_alive()
+    assert time.monotonic() - started < NOTICE
+    assert heard == [None]
+    with pytest.raises(ProcessError, match="SIGKILL"):
+        p.result()
+
+
+def test_a_grandchild_holding_the_childs_descriptors_does_not_hide_its_death(start_method):
+    p = KeepsItsEndsInAGrandchild(True)
+    p.start()
+    os.kill(p.listen(timeout=TIMEOUT), signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(ProcessError, match="SIGKILL"):
+        p.wait(timeout=TIMEOUT)
+    assert time.monotonic() - started < NOTICE
 
 
 # ---------------------------------------------------------------- no orphans

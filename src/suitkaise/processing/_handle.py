@@ -3,20 +3,24 @@
 ::
 
     ParentHandle
-      process.sentinel  --readable when the child is gone-----------+
+      exit fd (pidfd)   --readable when the child is gone-----------+
       report pipe       --the one report (kind, state, value, error)-+--> pump() --> outcome
-      tell-in socket    --tell() messages from the child-------------+        \\--> inbox
-      tell-out socket   --tell() messages to the child (a Sender: never blocks)
+      tell socket       --tell() messages from the child-------------+        \\--> inbox
+      (its 2nd fd)      --tell() messages to the child (a Sender: never blocks)
       status array      --run / section / deadline, read by the watchdog (shared memory)
 
 No background thread: whichever thread calls ``wait()``, ``result()`` or ``listen()``
 pumps (one at a time; the others wait on a condition and look at what the pumper
 found). A ``listen()`` that pumps takes the next message straight from the pipe when
 none is queued (without copying it into the inbox first); messages read by any other
-pumper are queued in the inbox, in order. Waiting on the sentinel together with the
-pipes means a child that dies without a word (SIGKILL, ``os._exit``, a segfault) is
-noticed at once. Reading the pipes while waiting means a child is never stuck writing
-a large report or a burst of ``tell()`` messages. The watchdog is part of the pump:
+pumper are queued in the inbox, in order. A ``listen()`` with no time limit waits in
+the read of the tell socket itself (a message wakes it sooner than ``poll()`` would),
+looking at the report and the exit descriptor every ``DEATH_CHECK`` seconds, in case a
+process the child forked keeps the socket open after the child's death. Waiting on the
+exit descriptor together with the pipes means a child that dies without a word
+(SIGKILL, ``os._exit``, a segfault) is noticed at once. Reading the pipes while
+waiting means a child is never stuck writing a large report or a burst of ``tell()``
+messages. The watchdog is part of the pump:
 with timeouts configured, the pump wakes every ``WATCHDOG_POLL`` seconds and kills a
 child that is more than ``WATCHDOG_GRACE`` seconds past the deadline of its running
 section.
@@ -32,6 +36,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -41,9 +46,10 @@ from typing import Any
 
 from .. import cerial
 from .._forklocks import renew_in_children
-from ._channel import CLOSED, Receiver, Sender, Waiter, channel, decode, encode
+from ._channel import CLOSED, NOT_YET, Receiver, Sender, Waiter, channel, decode, encode
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
+from ._exitfd import exit_fd
 from ._fastfork import process_class
 from ._forkclose import close_in_children, forget
 from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
@@ -68,6 +74,8 @@ __all__ = ("WATCHDOG_GRACE", "WATCHDOG_POLL", "ParentHandle", "end_children", "r
 WATCHDOG_GRACE = 1.0
 #: How often (seconds) a waiting parent checks the deadline of a child with timeouts.
 WATCHDOG_POLL = 0.05
+#: Seconds a listener waiting in a read goes between two looks at the child's sentinel.
+DEATH_CHECK = 0.25
 
 
 class ParentHandle:
@@ -139,7 +147,7 @@ class ParentHandle:
             for conn in childs_ends:
                 conn.close()
             shared.started()
-            self.sentinel = self.process.sentinel
+            self.sentinel, self._own_sentinel = exit_fd(self.process)
             self._waiter.add(self.sentinel)
             _register(self)
         except BaseException:
@@ -319,6 +327,19 @@ class ParentHandle:
             timeout = WATCHDOG_POLL if timeout is None else min(timeout, WATCHDOG_POLL)
         if self._tell_in is not None and self._tell_rx.buffered:
             timeout = 0  # a message is already here, though the pipe may be empty
+        elif (timeout is None and take and not self._inbox
+              and isinstance(self._tell_out, socket.socket)):
+            # A listener with no time limit waits in the read itself (see get_within).
+            # The child's death ends that read with EOF, unless a process it started
+            # kept a copy of its end: the report and the sentinel are looked at between
+            # two waits, so that death is still seen within DEATH_CHECK seconds.
+            value = self._tell_rx.get_within(self._tell_out, DEATH_CHECK)
+            if value is CLOSED:
+                self._tell_in_closed()
+            elif value is not NOT_YET:
+                return value
+            else:
+                timeout = 0
         ready = self._waiter.wait(timeout)
         if not self._sentinel_ready and self.sentinel in ready:
             self._sentinel_ready = True
@@ -413,6 +434,8 @@ class ParentHandle:
         self.process.join()
         self.exitcode = self.process.exitcode
         self.process.close()  # releases the sentinel and the fork pipes now, not at GC
+        if self._own_sentinel:
+            os.close(self.sentinel)
         self._drain()
         if self._report is not None and self._abnormal is None:
             self._load_report(self._report)

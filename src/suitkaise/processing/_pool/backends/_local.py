@@ -6,7 +6,7 @@
     socket  <=========== socketpair (tasks, replies) ==========> socket
     lifeline socket  ---- never written; EOF = parent gone ----> watcher thread
     progress slot  <------- index of the running task ---------  (tracked chunks)
-    process.sentinel  <--- readable once the worker has exited
+    exit_fd (a pidfd) <--- readable once the worker has exited
 
 Every socket is recorded with ``_forkclose.close_in_children`` and closed in
 any child forked later, so no worker, Skprocess child or user fork keeps another
@@ -27,6 +27,7 @@ from typing import Any
 from ....cerial._registry import load_builtins
 from ..._context import get_context
 from ..._deathsignal import load_prctl
+from ..._exitfd import exit_fd
 from ..._fastfork import process_class
 from ..._forkclose import close_in_children, forget
 from ..._sharedmem import SharedArray
@@ -83,7 +84,7 @@ class WorkerProcess:
         self.sock = sock
         self.lifeline = lifeline
         self.pid: int = self.process.pid
-        self.sentinel: int = self.process.sentinel
+        self.sentinel, self._own_sentinel = exit_fd(self.process)
 
     def kill(self) -> None:
         """SIGKILL the worker (its death is noticed through the sentinel)."""
@@ -109,6 +110,9 @@ class WorkerProcess:
             self.process.close()
         except ValueError:  # still running: leave it to the atexit safety net
             pass
+        if self._own_sentinel:
+            os.close(self.sentinel)
+            self._own_sentinel = False
         self._slot.close()
 
 
