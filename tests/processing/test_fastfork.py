@@ -150,3 +150,42 @@ def test_the_child_waits_for_its_non_daemon_threads() -> None:
 def test_other_start_methods_keep_their_own_class(method: str) -> None:
     ctx = get_context(method)
     assert process_class(ctx) is ctx.Process
+
+
+def _close_stdin_then_start_a_grandchild(conn: Any) -> None:
+    sys.stdin.close()  # the child's own code closes its stdin
+    ctx = get_context("fork")
+    inner_parent, inner_child = ctx.Pipe()
+    inner = process_class(ctx)(target=_send_stdin, args=(inner_child,))
+    inner.start()
+    inner_child.close()
+    conn.send(inner_parent.recv() if inner_parent.poll(TIMEOUT) else "no answer")
+    inner.join(TIMEOUT)
+
+
+def test_a_grandchild_of_a_child_that_closed_its_stdin_gets_an_open_one() -> None:
+    ctx = get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    proc = _start(_close_stdin_then_start_a_grandchild, child_end)
+    child_end.close()
+    assert parent_end.poll(TIMEOUT)
+    assert parent_end.recv() == ""
+    assert _ended(proc) == 0
+
+
+IMPORT_WITHOUT_FORK = """
+import multiprocessing.context
+del multiprocessing.context.ForkProcess  # as on Windows
+from suitkaise.processing import Pool, Skprocess
+from suitkaise.processing._fastfork import process_class
+print("imported")
+"""
+
+
+def test_the_package_imports_where_there_is_no_fork(tmp_path: Any) -> None:
+    from process_probes import run_script
+
+    proc = run_script(tmp_path / "nofork.py", IMPORT_WITHOUT_FORK)
+    out, err = proc.communicate(timeout=TIMEOUT * 3)
+    assert proc.returncode == 0, err
+    assert out.split() == ["imported"]

@@ -445,3 +445,63 @@ def test_every_kind_of_message_keeps_its_value_and_type_through_a_process():
     p.wait(timeout=TIMEOUT)
     assert back == messages
     assert [type(m) for m in back] == [type(m) for m in messages]
+
+
+DEFAULT_TIMEOUT_SCRIPT = """
+import socket, sys
+socket.setdefaulttimeout(5)  # in the main module: a spawn child runs it too
+from suitkaise.processing import Skprocess, set_start_method
+
+class TellsMany(Skprocess):
+    def __init__(self, count, size):
+        self.count, self.size = count, size
+        self.process_config.runs = 1
+
+    def __run__(self):
+        for _ in range(self.count):
+            self.tell(b"x" * self.size)
+
+if __name__ == "__main__":
+    set_start_method(sys.argv[1])
+    p = TellsMany(300, 100_000)
+    p.start()
+    got = 0
+    while p.listen(timeout=10) is not None:
+        got += 1
+        if got == 300:
+            break
+    p.wait(timeout=10)
+    print(got)
+"""
+
+
+def test_a_default_socket_timeout_in_the_main_module_loses_no_message(tmp_path, start_method):
+    from process_probes import run_script
+
+    proc = run_script(tmp_path / "main.py", DEFAULT_TIMEOUT_SCRIPT, start_method)
+    out, err = proc.communicate(timeout=TIMEOUT * 3)
+    assert proc.returncode == 0, err
+    assert out.split() == ["300"]
+
+
+class TellsLate(Skprocess):
+    def __init__(self):
+        self.process_config.runs = 1
+
+    def __run__(self):
+        self.listen(timeout=TIMEOUT)
+        time.sleep(0.5)
+        self.tell("late")
+
+
+def test_listen_without_read_waits_polls_instead_of_spinning(monkeypatch):
+    from suitkaise.processing import _handle
+
+    monkeypatch.setattr(_handle, "WAITS_IN_READ", False)  # as on macOS and the BSDs
+    p = TellsLate()
+    p.start()
+    p.tell("go")
+    cpu = time.process_time()
+    assert p.listen() == "late"
+    assert time.process_time() - cpu < 0.2  # it waited 0.5 s without burning it
+    p.wait(timeout=TIMEOUT)

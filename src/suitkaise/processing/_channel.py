@@ -67,8 +67,8 @@ from .. import cerial
 from ._context import mark_fork_safe
 
 __all__ = (
-    "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "NOT_YET", "Receiver", "Sender", "Waiter", "channel",
-    "decode", "encode",
+    "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "NOT_YET", "WAITS_IN_READ", "Receiver", "Sender",
+    "Waiter", "channel", "decode", "encode",
 )
 
 _POSIX = hasattr(select, "poll") and os.name == "posix" and hasattr(socket, "MSG_DONTWAIT")
@@ -181,8 +181,9 @@ def _read_exact(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-# SO_RCVTIMEO takes a struct timeval of two C longs on Linux.
-_RECV_TIMEOUT_OK = _POSIX and sys.platform.startswith("linux")
+#: Whether :meth:`Receiver.get_within` can wait in the read itself here: on Linux,
+#: where SO_RCVTIMEO takes a struct timeval of two C longs.
+WAITS_IN_READ = _POSIX and sys.platform.startswith("linux")
 _NO_TIMEOUT = struct.pack("@ll", 0, 0)
 
 
@@ -275,21 +276,26 @@ class Receiver:
         receive timeout (``SO_RCVTIMEO``) is set for this one read. A reader woken from
         a read gets a small message about 7 µs sooner than one woken from ``poll()``
         (measured: a round trip between two processes, 41 against 48 µs), the time a
-        ``tell``/``listen`` round trip is about. Linux only: elsewhere :data:`NOT_YET` at
-        once, and the caller polls.
+        ``tell``/``listen`` round trip is about. Linux only (:data:`WAITS_IN_READ`):
+        elsewhere the timeval is not two C longs.
         """
-        if self._rest or not _RECV_TIMEOUT_OK:
-            return self.get() if self._rest else NOT_YET
+        if self._rest:
+            return self.get()
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
-            try:
-                data = os.read(self._fd, _CHUNK)
-            finally:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
+        except OSError:  # (a timeval of another size, say): wait in poll() instead
+            return self.get() if self.readable(seconds) else NOT_YET
+        try:
+            data = os.read(self._fd, _CHUNK)
         except BlockingIOError:  # the time ran out
             return NOT_YET
         except OSError:
             return CLOSED
+        finally:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
+            except OSError:
+                pass  # it was set a moment ago: the socket is going away
         size = len(data)
         if size > 5 and data[4] == 1 and _LENGTH.unpack_from(data)[0] == size - 4:
             return _loads(data[5:])

@@ -39,6 +39,16 @@ _mp_util: Any = multiprocessing.util
 _mp_context: Any = multiprocessing.context
 _threading: Any = threading
 
+# The fork Popen of Python 3.13+ runs multiprocessing's exit function through atexit
+# (after the child's non-daemon threads and its own atexit handlers); before, the
+# bootstrap called it right after run().
+_popen_fork: Any
+try:
+    import multiprocessing.popen_fork as _popen_fork
+except ImportError:  # pragma: no cover - no fork here: ForkProcess is never used
+    _popen_fork = None
+_EXIT_IN_BOOTSTRAP = not hasattr(_popen_fork, "atexit")
+
 _AVAILABLE = (
     all(hasattr(_mp_process, name) for name in (
         "_current_process", "_parent_process", "_process_counter", "_children",
@@ -51,25 +61,27 @@ _AVAILABLE = (
 )
 
 _stdin: TextIO | None = None  # the children's sys.stdin, opened once in the parent
+_devnull = -1  # its descriptor
 
 
 def process_class(ctx: Any) -> Any:
     """The Process class for *ctx*: :class:`ForkProcess` under fork where it can run,
     else ``ctx.Process``."""
-    global _stdin
+    global _stdin, _devnull
     if not _AVAILABLE or ctx.get_start_method() != "fork":
         return ctx.Process
     if _stdin is None:
         try:
-            fd = os.open(os.devnull, os.O_RDONLY)
+            _devnull = os.open(os.devnull, os.O_RDONLY)
         except OSError:
             return ctx.Process
-        _stdin = open(fd, encoding="utf-8", closefd=False)  # noqa: SIM115 - kept for good
+        _stdin = open(_devnull, encoding="utf-8", closefd=False)  # noqa: SIM115 - kept for good
     return ForkProcess
 
 
-class ForkProcess(_mp_context.ForkProcess):
-    """``multiprocessing``'s fork Process, with the quicker child set-up above."""
+class ForkProcess(getattr(_mp_context, "ForkProcess", _mp_process.BaseProcess)):  # type: ignore[misc]
+    """``multiprocessing``'s fork Process, with the quicker child set-up above. (Where
+    there is no fork, as on Windows, :func:`process_class` never gives it.)"""
 
     def _bootstrap(self, parent_sentinel: int | None = None) -> int:
         try:
@@ -78,7 +90,8 @@ class ForkProcess(_mp_context.ForkProcess):
                 self.run()
                 code = 0
             finally:
-                _mp_util._exit_function()
+                if _EXIT_IN_BOOTSTRAP:
+                    _mp_util._exit_function()
         except SystemExit as exc:
             code = _exit_code(exc)
         except BaseException:
@@ -97,12 +110,16 @@ def _set_up_child(proc: ForkProcess, parent_sentinel: int | None) -> None:
     _mp_context._force_start_method("fork")
     _mp_process._process_counter = itertools.count(1)
     _mp_process._children = set()
+    global _stdin
     stdin = sys.stdin
-    if stdin is not None and stdin is not _stdin:
-        try:
-            stdin.close()
-        except (OSError, ValueError):
-            pass
+    if stdin is not None:
+        if stdin is not _stdin:
+            try:
+                stdin.close()
+            except (OSError, ValueError):
+                pass
+        if _stdin is None or _stdin.closed:  # (closed by the code of a process we fork from)
+            _stdin = open(_devnull, encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stdin = _stdin
     # (the parent's process object is let go once the after-fork callbacks have run)
     parents = _mp_process._current_process

@@ -46,7 +46,17 @@ from typing import Any
 
 from .. import cerial
 from .._forklocks import renew_in_children
-from ._channel import CLOSED, NOT_YET, Receiver, Sender, Waiter, channel, decode, encode
+from ._channel import (
+    CLOSED,
+    NOT_YET,
+    WAITS_IN_READ,
+    Receiver,
+    Sender,
+    Waiter,
+    channel,
+    decode,
+    encode,
+)
 from ._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT
 from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
 from ._exitfd import exit_fd
@@ -327,7 +337,7 @@ class ParentHandle:
             timeout = WATCHDOG_POLL if timeout is None else min(timeout, WATCHDOG_POLL)
         if self._tell_in is not None and self._tell_rx.buffered:
             timeout = 0  # a message is already here, though the pipe may be empty
-        elif (timeout is None and take and not self._inbox
+        elif (WAITS_IN_READ and timeout is None and take and not self._inbox
               and isinstance(self._tell_out, socket.socket)):
             # A listener with no time limit waits in the read itself (see get_within).
             # The child's death ends that read with EOF, unless a process it started
@@ -435,6 +445,7 @@ class ParentHandle:
         self.exitcode = self.process.exitcode
         self.process.close()  # releases the sentinel and the fork pipes now, not at GC
         if self._own_sentinel:
+            self._own_sentinel = False
             os.close(self.sentinel)
         self._drain()
         if self._report is not None and self._abnormal is None:

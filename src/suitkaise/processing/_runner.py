@@ -53,6 +53,7 @@ import inspect
 import os
 import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -179,6 +180,10 @@ class ChildSide:
     def __init__(self, out: Any, inbox: Connection, status: Any, label: str) -> None:
         # Sender and Receiver are made by the first tell() and listen(), not before
         # the first __run__ begins (see the module docstring).
+        if isinstance(out, socket.socket):
+            # Rebuilt in a spawn/forkserver child, a socket takes socket.setdefaulttimeout()
+            # and turns non-blocking, the reading end too (one open file): undo that.
+            out.setblocking(True)
         self.out = out
         self.inbox = inbox
         self.status = status
