@@ -84,7 +84,7 @@ __all__ = ("WATCHDOG_GRACE", "WATCHDOG_POLL", "ParentHandle", "end_children", "r
 WATCHDOG_GRACE = 1.0
 #: How often (seconds) a waiting parent checks the deadline of a child with timeouts.
 WATCHDOG_POLL = 0.05
-#: Seconds a listener waiting in a read goes between two looks at the child's sentinel.
+#: Seconds a listener waiting in a read goes between two looks at the child's exit.
 DEATH_CHECK = 0.25
 
 
@@ -167,6 +167,8 @@ class ParentHandle:
             forget(*parents_ends)
             for conn in made:
                 conn.close()
+            if getattr(self, "_own_sentinel", False):
+                os.close(self.sentinel)
             raise
 
     def _settle_in(self, parents_ends: tuple[Connection, ...]) -> None:
@@ -341,8 +343,8 @@ class ParentHandle:
               and isinstance(self._tell_out, socket.socket)):
             # A listener with no time limit waits in the read itself (see get_within).
             # The child's death ends that read with EOF, unless a process it started
-            # kept a copy of its end: the report and the sentinel are looked at between
-            # two waits, so that death is still seen within DEATH_CHECK seconds.
+            # kept a copy of its end: the report and the exit descriptor are looked at
+            # between two waits, so that death is still seen within DEATH_CHECK seconds.
             value = self._tell_rx.get_within(self._tell_out, DEATH_CHECK)
             if value is CLOSED:
                 self._tell_in_closed()
