@@ -78,8 +78,8 @@ def test_the_child_has_multiprocessings_state() -> None:
     del marker
 
 
-def _nested(conn: Any) -> None:
-    # a grandchild started from the child gets the same (still open) devnull stdin
+def _grandchild_reads_stdin() -> tuple[str, int | None]:
+    """(In a child.) Start a grandchild; what it read from its stdin, and its exit code."""
     ctx = get_context("fork")
     inner_parent, inner_child = ctx.Pipe()
     inner = process_class(ctx)(target=_send_stdin, args=(inner_child,))
@@ -87,7 +87,13 @@ def _nested(conn: Any) -> None:
     inner_child.close()
     got = inner_parent.recv() if inner_parent.poll(TIMEOUT) else "no answer"
     inner.join(TIMEOUT)
-    conn.send((got, inner.exitcode, sys.stdin.read()))
+    return got, inner.exitcode
+
+
+def _nested(conn: Any) -> None:
+    # a grandchild started from the child gets the same (still open) devnull stdin
+    got, code = _grandchild_reads_stdin()
+    conn.send((got, code, sys.stdin.read()))
 
 
 def _send_stdin(conn: Any) -> None:
@@ -154,13 +160,7 @@ def test_other_start_methods_keep_their_own_class(method: str) -> None:
 
 def _close_stdin_then_start_a_grandchild(conn: Any) -> None:
     sys.stdin.close()  # the child's own code closes its stdin
-    ctx = get_context("fork")
-    inner_parent, inner_child = ctx.Pipe()
-    inner = process_class(ctx)(target=_send_stdin, args=(inner_child,))
-    inner.start()
-    inner_child.close()
-    conn.send(inner_parent.recv() if inner_parent.poll(TIMEOUT) else "no answer")
-    inner.join(TIMEOUT)
+    conn.send(_grandchild_reads_stdin())
 
 
 def test_a_grandchild_of_a_child_that_closed_its_stdin_gets_an_open_one() -> None:
@@ -169,7 +169,7 @@ def test_a_grandchild_of_a_child_that_closed_its_stdin_gets_an_open_one() -> Non
     proc = _start(_close_stdin_then_start_a_grandchild, child_end)
     child_end.close()
     assert parent_end.poll(TIMEOUT)
-    assert parent_end.recv() == ""
+    assert parent_end.recv() == ("", 0)
     assert _ended(proc) == 0
 
 

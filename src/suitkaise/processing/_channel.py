@@ -101,6 +101,7 @@ _dumps, _loads = pickle.dumps, pickle.loads
 CLOSED: Any = object()
 #: What :meth:`Receiver.get_within` returns when nothing came in time.
 NOT_YET: Any = object()
+_PART: Any = object()  # a read brought only part of a message (or more than one)
 #: Tuples, lists and dicts of plain values up to this length are pickled too.
 _PLAIN_ITEMS = 16
 
@@ -256,17 +257,25 @@ class Receiver:
         """
         try:
             if self._ready is not None and not self._rest:
-                data = os.read(self._fd, _CHUNK)
-                size = len(data)
-                if size > 5 and data[4] == 1 and _LENGTH.unpack_from(data)[0] == size - 4:
-                    return _loads(data[5:])
-                if not data:
-                    return CLOSED
-                self._rest = data
+                value = self._first_read(os.read(self._fd, _CHUNK))
+                if value is not _PART:
+                    return value
             message = self.recv(reuse=True)
         except (EOFError, OSError):
             return CLOSED
         return decode(message)
+
+    def _first_read(self, data: bytes) -> Any:
+        """What a read made with nothing buffered brought: the usual case, exactly one
+        small pickled message, unpickled; :data:`CLOSED` at EOF; else ``_PART``, and
+        *data* is kept for :meth:`recv` to read the rest from."""
+        size = len(data)
+        if size > 5 and data[4] == 1 and _LENGTH.unpack_from(data)[0] == size - 4:
+            return _loads(data[5:])
+        if not data:
+            return CLOSED
+        self._rest = data
+        return _PART
 
     def get_within(self, sock: socket.socket, seconds: float) -> Any:
         """Like :meth:`get`, but wait for the message in the read itself, at most
@@ -296,13 +305,8 @@ class Receiver:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
             except OSError:
                 pass  # it was set a moment ago: the socket is going away
-        size = len(data)
-        if size > 5 and data[4] == 1 and _LENGTH.unpack_from(data)[0] == size - 4:
-            return _loads(data[5:])
-        if not data:
-            return CLOSED
-        self._rest = data
-        return self.get()
+        value = self._first_read(data)
+        return self.get() if value is _PART else value
 
     def recv(self, *, reuse: bool = False) -> bytes | bytearray | memoryview:
         """The next message; blocks until it is complete. Raises ``EOFError`` at EOF.

@@ -107,10 +107,10 @@ class ForkProcess(getattr(_mp_context, "ForkProcess", _mp_process.BaseProcess)):
 
 
 def _set_up_child(proc: ForkProcess, parent_sentinel: int | None) -> None:
+    global _stdin
     _mp_context._force_start_method("fork")
     _mp_process._process_counter = itertools.count(1)
     _mp_process._children = set()
-    global _stdin
     stdin = sys.stdin
     if stdin is not None:
         if stdin is not _stdin:

@@ -6,8 +6,7 @@
     ------                                         ------------------
     payload (cerial; fork: ForkPayload) - args --> load the instance
     status array     <====== shared memory ======> stop flag in; run/section/deadline out
-    tell socket (write) -------------------------> listen()  } user data only
-    listen socket (read) <------------------------ tell()    }
+    tell/listen socket pair <==== both ways =====> listen() / tell()  (user data only)
     report pipe (read) <-------------------------- one report: kind, state, value, error
     lifeline pipe (write end, never written) ----> EOF => the parent is gone => we die
 
@@ -180,10 +179,6 @@ class ChildSide:
     def __init__(self, out: Any, inbox: Connection, status: Any, label: str) -> None:
         # Sender and Receiver are made by the first tell() and listen(), not before
         # the first __run__ begins (see the module docstring).
-        if isinstance(out, socket.socket):
-            # Rebuilt in a spawn/forkserver child, a socket takes socket.setdefaulttimeout()
-            # and turns non-blocking, the reading end too (one open file): undo that.
-            out.setblocking(True)
         self.out = out
         self.inbox = inbox
         self.status = status
@@ -632,6 +627,10 @@ def child_main(
             report.send_bytes(_encode_report("error", None, None, load_error, trace))
             return
         if lifecycle is None:
+            if isinstance(tell, socket.socket):
+                # Rebuilt here (spawn, forkserver), a socket takes socket.setdefaulttimeout()
+                # and turns non-blocking, the reading end too (one open file): undo that.
+                tell.setblocking(True)
             child_side = ChildSide(tell, listen, status, type(proc).__qualname__)
             lifecycle = _ready_lifecycle(proc, child_side)
         child = lifecycle.child
