@@ -6,7 +6,8 @@ only suitkaise and ``multiprocessing.Pool``). Every pool gets 2 workers. Scenari
 
 (a) tiny tasks ``x * 2`` over ``range(20_000)`` and ``range(1_000_000)``: tasks/s;
     also the same over a ``list`` (informational: an input that must be serialized);
-(b) 200 CPU tasks, each ``sum(i * i for i in range(40_000))``: seconds;
+(b) 200 CPU tasks, each ``sum(i * i for i in range(40_000))``: seconds; beside the pools,
+    the same tasks split between two bare forked processes (no pool: the machine's floor);
 (c) pool creation to the first result of one task: milliseconds;
 (d) 2,000 tasks each returning 1 MB of ``bytes``, consumed as they arrive: MB/s;
 (e) the cluster pool, ``Pool(cluster=...)``, on a local 2-worker Dask cluster beside a
@@ -244,6 +245,54 @@ class Serial(Contender):
         pass
 
 
+class BareForks(Contender):
+    """No pool: two processes forked beforehand, each running half the tasks.
+
+    Only the running is timed (from releasing them to both done), so this is the floor
+    of (b) on this machine: what two processes cost against one serial loop, with no
+    dispatching at all. Informational, in (b) only.
+    """
+
+    name = "no pool: 2 bare forked processes (floor)"
+    start_method = "fork"
+
+    def open(self) -> None:
+        pass
+
+    def map(self, fn, data):
+        items = list(data)
+        halves = [items[k::WORKERS] for k in range(WORKERS)]
+        go_r, go_w = os.pipe()
+        done_r, done_w = os.pipe()
+        pids = []
+        try:
+            for half in halves:
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        os.read(go_r, 1)
+                        for item in half:
+                            fn(item)
+                        os.write(done_w, b"x")
+                    finally:
+                        os._exit(0)
+                pids.append(pid)
+            start = time.perf_counter()
+            os.write(go_w, b"x" * len(pids))
+            finished = 0
+            while finished < len(pids):
+                finished += len(os.read(done_r, len(pids)))
+            self.elapsed = time.perf_counter() - start
+        finally:
+            for pid in pids:
+                os.waitpid(pid, 0)
+            for fd in (go_r, go_w, done_r, done_w):
+                os.close(fd)
+
+    def close(self) -> None:
+        pass
+
+
 PEER_SETS = ("all", "mp")
 _peer_set = "all"
 
@@ -356,20 +405,30 @@ def scenario_a(reps: int, verdicts: Verdicts) -> None:
 
 
 def scenario_b(reps: int, verdicts: Verdicts) -> None:
-    contenders = opened(peers())
+    contenders = opened(peers() + ([BareForks()] if hasattr(os, "fork") else []))
     data = range(200)
+
+    def run(c: Contender) -> float:
+        seconds = timed(lambda: c.map(cpu_task, data))
+        return getattr(c, "elapsed", seconds)  # the floor times its running only
+
     try:
-        times = alternate(contenders, reps, lambda c: timed(lambda: c.map(cpu_task, data)))
+        times = alternate(contenders, reps, run)
     finally:
         close_all(contenders)
     seconds = {name: statistics.median(t) for name, t in times.items()}
-    table("(b) 200 CPU tasks (sum of i*i over range(40,000))", "s", seconds, MP_FORK, False)
+    table("(b) 200 CPU tasks (sum of i*i over range(40,000))", "ms",
+          {name: s * 1e3 for name, s in seconds.items()}, MP_FORK, False)
     ours = seconds[OURS]
     verdicts.check("(b) CPU tasks, speed vs multiprocessing.Pool", seconds[MP_FORK] / ours,
                    0.97, "")
     half = seconds["serial loop"] / WORKERS
     verdicts.check("(b) CPU tasks, (serial / 2) * 1.1 / suitkaise", half * 1.1 / ours, 1.0,
-                   f"(suitkaise {ours:.3f} s, serial / 2 = {half:.3f} s)")
+                   f"(suitkaise {ours:.4f} s, serial / 2 = {half:.4f} s)")
+    if BareForks.name in seconds:
+        floor = seconds[BareForks.name]
+        print(f"  the floor (no pool) takes {floor / half:.3f}x serial / 2; "
+              f"suitkaise {ours / floor:.3f}x the floor")
 
 
 def scenario_c(reps: int, verdicts: Verdicts) -> None:
