@@ -7,6 +7,7 @@ import enum
 import os
 import select
 import socket
+import struct
 import threading
 import time
 
@@ -242,6 +243,64 @@ def test_receiver_reads_what_multiprocessing_writes(pipe):
     assert receiver.readable(TIMEOUT)  # EOF counts as readable
     with pytest.raises(EOFError):
         receiver.recv()
+
+
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="watching needs poll()")
+@pytest.mark.parametrize("size", [1000, 70_000, 5_000_000], ids=lambda n: f"{n}B")
+@pytest.mark.parametrize("cut", ["in the head", "in the body"])
+def test_a_message_cut_short_ends_when_the_writer_has_exited(pipe, size, cut):
+    # The writer's end stays open (as when a process the writer started keeps a copy),
+    # so no EOF comes; the writer's exit descriptor tells that the rest never will.
+    r, w = pipe
+    receiver = _channel.Receiver(r)
+    exit_r, exit_w = os.pipe()
+    head = struct.pack("!i", size)
+    part = head[:2] if cut == "in the head" else head + b"x" * (size // 2)
+    got: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            receiver.recv()
+        except BaseException as error:
+            got.append(error)
+
+    try:
+        receiver.watch(exit_r)
+        writer = threading.Thread(target=os.write, args=(w.fileno(), part))
+        writer.start()
+        assert receiver.readable(TIMEOUT)
+        reader = threading.Thread(target=read)
+        reader.start()
+        writer.join(TIMEOUT)  # (the reader takes what does not fit in the pipe)
+        assert not writer.is_alive()
+        os.write(exit_w, b"x")  # then the writer exits
+        reader.join(TIMEOUT)
+        assert not reader.is_alive()
+        assert len(got) == 1 and isinstance(got[0], EOFError), got
+    finally:
+        receiver.unwatch()
+        os.close(exit_r)
+        os.close(exit_w)
+
+
+def test_a_watched_message_that_arrives_whole_is_read_whole(pipe):
+    r, w = pipe
+    receiver = _channel.Receiver(r)
+    exit_r, exit_w = os.pipe()
+    try:
+        receiver.watch(exit_r)
+        payload = os.urandom(3_000_000)
+        writer = threading.Thread(target=w.send_bytes, args=(payload,))
+        writer.start()
+        assert bytes(receiver.recv()) == payload
+        writer.join(TIMEOUT)
+        w.send_bytes(b"last")
+        os.write(exit_w, b"x")  # the writer exits after writing: what it wrote is read
+        assert bytes(receiver.recv()) == b"last"
+    finally:
+        receiver.unwatch()
+        os.close(exit_r)
+        os.close(exit_w)
 
 
 def test_sender_drops_messages_once_the_reader_is_gone(ends):

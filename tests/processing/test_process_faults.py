@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
+import struct
 import threading
 import time
 
@@ -133,6 +135,43 @@ def test_a_grandchild_holding_the_childs_descriptors_does_not_hide_its_death(sta
     started = time.monotonic()
     with pytest.raises(ProcessError, match="SIGKILL"):
         p.wait(timeout=TIMEOUT)
+    assert time.monotonic() - started < NOTICE
+
+
+class DiesInTheMiddleOfAMessage(Skprocess):
+    """Forks a grandchild that keeps the channel open, writes the start of a message
+    (its head and half its body) straight to the channel, and sleeps."""
+
+    def __init__(self):
+        self.process_config.runs = 1
+
+    def __run__(self):
+        if os.fork() == 0:
+            time.sleep(2 * NOTICE)
+            os._exit(0)
+        out = self._skprocess_internals.child.out
+        out.setblocking(True)
+        out.sendall(struct.pack("!i", 1_000_000) + b"x" * 500_000)
+        time.sleep(TIMEOUT)
+
+
+@pytest.mark.parametrize("listening", [False, True], ids=["waiting", "listening"])
+def test_a_death_in_the_middle_of_a_message_is_seen_in_time(listening, start_method):
+    p = DiesInTheMiddleOfAMessage()
+    p.start()
+    handle = p._skprocess_internals.handle
+    assert select.select([handle._tell_in], [], [], TIMEOUT)[0]  # the message has begun
+    heard = []
+    if listening:
+        listener = threading.Thread(target=lambda: heard.append(p.listen(timeout=TIMEOUT)))
+        listener.start()
+    os.kill(handle.pid, signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(ProcessError, match="SIGKILL"):
+        p.wait(timeout=TIMEOUT)
+    if listening:
+        listener.join(TIMEOUT)
+        assert heard == [None]
     assert time.monotonic() - started < NOTICE
 
 

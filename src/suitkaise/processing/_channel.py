@@ -167,21 +167,6 @@ def _millis(timeout: float | None) -> int | None:
     return None if timeout is None else max(0, math.ceil(timeout * 1000))
 
 
-def _read_exact(fd: int, size: int) -> bytes:
-    data = os.read(fd, size)
-    if len(data) == size:
-        return data
-    chunks = [data]
-    left = size - len(data)
-    while left:
-        if not data:
-            raise EOFError("the other process closed the connection in the middle of a message")
-        data = os.read(fd, left)
-        chunks.append(data)
-        left -= len(data)
-    return b"".join(chunks)
-
-
 #: Whether :meth:`Receiver.get_within` can wait in the read itself here: on Linux,
 #: where SO_RCVTIMEO takes a struct timeval of two C longs.
 WAITS_IN_READ = _POSIX and sys.platform.startswith("linux")
@@ -229,10 +214,41 @@ class Receiver:
         self._rest = b""  # read from the connection, not yet returned
         self._buffer = bytearray()  # kept for the next large message (reuse=True)
         self._ready: Any = None
+        self._more: Any = None  # the connection and the writer's exit (see watch())
         if _POSIX:
             self._fd = conn.fileno()
             self._ready = select.poll()
             self._ready.register(self._fd, _POLLIN)
+
+    def watch(self, exit_fd: int) -> None:
+        """Wait on *exit_fd* (readable once the writing process has ended) too, in the
+        middle of a message: when it is ready and the connection is not, the rest of
+        the message is not coming, and the read raises ``EOFError``. (EOF alone does not
+        tell: a process the writer started may keep its end open.) Call
+        :meth:`unwatch` before closing *exit_fd*."""
+        if self._ready is not None:
+            self._more = select.poll()
+            self._more.register(self._fd, _POLLIN)
+            self._more.register(exit_fd, _POLLIN)
+
+    def unwatch(self) -> None:
+        """Stop waiting on the exit descriptor given to :meth:`watch`."""
+        self._more = None
+
+    def _read_more(self, size: int) -> bytes:
+        """A read in the middle of a message (see :meth:`watch`)."""
+        self._await_more()
+        data = os.read(self._fd, size)
+        if not data:
+            raise EOFError("the other process closed the connection in the middle of a message")
+        return data
+
+    def _await_more(self) -> None:
+        if self._more is None:
+            return
+        fd = self._fd
+        if not any(ready == fd for ready, _ in self._more.poll()):
+            raise EOFError("the other process ended in the middle of a message")
 
     @property
     def buffered(self) -> bool:
@@ -317,11 +333,12 @@ class Receiver:
         if self._ready is None:
             return self.conn.recv_bytes()
         data = self._rest
-        while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
-            more = os.read(self._fd, _CHUNK)
-            if not more:
+        if not data:
+            data = os.read(self._fd, _CHUNK)
+            if not data:
                 raise EOFError("the other process closed the connection")
-            data += more
+        while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
+            data += self._read_more(_CHUNK)
         (size,) = _LENGTH.unpack_from(data)
         start = 4
         if size == -1:
@@ -334,7 +351,13 @@ class Receiver:
         self._rest = b""
         have = data[start:]
         if size <= _LARGE:
-            return have + _read_exact(self._fd, size - len(have))
+            chunks = [have]
+            left = size - len(have)
+            while left:
+                more = self._read_more(left)
+                chunks.append(more)
+                left -= len(more)
+            return b"".join(chunks)
         if reuse and size <= KEEP_BUFFER:
             if len(self._buffer) < size:
                 self._buffer = bytearray(size)
@@ -344,6 +367,7 @@ class Receiver:
         done = len(have)
         view[:done] = have
         while done < size:
+            self._await_more()
             count = os.readv(self._fd, [view[done:]])
             if not count:
                 raise EOFError("the other process closed the connection in the middle of a message")

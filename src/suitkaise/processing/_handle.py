@@ -159,6 +159,8 @@ class ParentHandle:
             shared.started()
             self.sentinel, self._own_sentinel = exit_fd(self.process)
             self._waiter.add(self.sentinel)
+            self._report_rx.watch(self.sentinel)
+            self._tell_rx.watch(self.sentinel)
             _register(self)
         except BaseException:
             # (Ctrl-C, say) a child nobody could reach or end: end it now.
@@ -445,11 +447,13 @@ class ParentHandle:
         self._fork_payload = None
         self.process.join()
         self.exitcode = self.process.exitcode
+        self._drain()  # (a message cut short by the death ends at the exit descriptor)
+        self._report_rx.unwatch()
+        self._tell_rx.unwatch()
         self.process.close()  # releases the sentinel and the fork pipes now, not at GC
         if self._own_sentinel:
             self._own_sentinel = False
             os.close(self.sentinel)
-        self._drain()
         if self._report is not None and self._abnormal is None:
             self._load_report(self._report)
         elif self._abnormal is None and not self._killed:
