@@ -143,6 +143,32 @@ def test_crash_retries_run_the_task_again(tmp_path):
         assert info.value.task == 2
 
 
+def note_and_die_at_5(arg):
+    """Notes each run of task *index* in a file of its own, and dies at task 5."""
+    index, folder = arg
+    with open(Path(folder) / f"ran-{index}", "a") as f:
+        f.write("x")
+    if index == 5:
+        _die("exit")
+    return index
+
+
+@pytest.mark.parametrize("call", ["map", "imap", "unordered_imap"])
+def test_tasks_a_dead_worker_ran_before_its_crash_do_not_run_again(call, tmp_path):
+    # Their results died with the worker; without crash_retries they are not run again
+    # (a task may have effects beyond its result): the call fails at the chunk's start.
+    with make_pool("fork", workers=1) as pool:
+        items = [(i, str(tmp_path)) for i in range(8)]
+        with pytest.raises(WorkerDiedError, match="while running task 5") as info:
+            list(getattr(pool, call)(note_and_die_at_5, items, chunksize=8))
+        assert "the results of tasks 0-4, which it ran before, were lost with it" in str(
+            info.value)
+        assert info.value.task == 5
+        runs = {p.name: p.read_text() for p in tmp_path.iterdir()}
+        assert runs == {f"ran-{i}": "x" for i in range(6)}
+        assert pool.map(double, [1, 2]) == [2, 4]
+
+
 def test_death_in_a_large_chunk_names_its_tasks():
     with make_pool("fork", workers=1) as pool:
         with pytest.raises(WorkerDiedError, match="one of the tasks 0-199") as info:

@@ -652,17 +652,22 @@ class Dispatcher(Backend):
         attempts = ""
         if self._crash_retries:
             attempts = f" (attempt {chunk.attempt + 1} of {self._crash_retries + 1})"
+        earlier = ""
+        if at is not None and at > chunk.start:
+            # Run again only with crash_retries: a task may have effects beyond its result.
+            earlier = (f"; the results of tasks {chunk.start}-{at - 1}, which it ran before, "
+                       "were lost with it")
         error = WorkerDiedError(
             f"worker {slot.number} (pid {slot.proc.pid}) {describe_exit(exitcode)} {where} of "
-            f"{job.label}(){attempts}; a crash in native code, os._exit(), running out of memory "
-            "or a signal from outside ends a worker like this. The pool has started a new worker "
-            "in its place",
+            f"{job.label}(){attempts}{earlier}; a crash in native code, os._exit(), running out "
+            "of memory or a signal from outside ends a worker like this. The pool has started a "
+            "new worker in its place",
             worker=slot.number,
             pid=slot.proc.pid,
             exitcode=exitcode,
             tasks=tasks,
         )
-        job.lost(chunk, error, chunk.start if at is None else at)
+        job.lost(chunk, error)
 
     def _shutdown(self) -> None:
         """The thread is ending: nothing may be left running or open."""

@@ -311,10 +311,10 @@ class Job:
             except Exception as exc:
                 exc.add_note(
                     f"while sending the argument of task {chunk.start + offset} to a pool worker")
-                self.lost(chunk, exc, chunk.start + offset)
+                self.lost(chunk, exc, unsent_from=chunk.start + offset)
                 return
         error = RuntimeError("the chunk's arguments could not be serialized together")
-        self.lost(chunk, error, chunk.start)
+        self.lost(chunk, error)
 
     def requeue_chunk(self, chunk: Chunk) -> None:
         """*chunk* never ran to the end (its worker was lost): run it again."""
@@ -322,10 +322,16 @@ class Job:
         if not self.closed:
             self.requeue.append(chunk)
 
-    def lost(self, chunk: Chunk, error: BaseException, at: int) -> None:
-        """The tasks of *chunk* from index *at* on failed with *error* (their worker
-        died); the ones before *at* are run again when the call is ordered."""
+    def lost(self, chunk: Chunk, error: BaseException, unsent_from: int | None = None) -> None:
+        """The tasks of *chunk* failed with *error* (their worker died, say): the call
+        fails at the chunk's first task, whose result never came.
+
+        *unsent_from*: the chunk was never sent, because the argument of this task
+        cannot be: the call fails there, and the tasks before it (which never ran) are
+        sent again when the call is ordered.
+        """
         self.inflight -= chunk.n
+        at = chunk.start if unsent_from is None else unsent_from
         offset = at - chunk.start
         if self.ordered and offset > 0 and not self.closed:
             self.requeue.append(chunk.head(offset))

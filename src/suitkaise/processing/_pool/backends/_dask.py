@@ -340,7 +340,7 @@ class DaskBackend(Backend):
             job.lost(chunk, RuntimeError(
                 f"the Dask cluster at {self.address} cancelled tasks "
                 f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}() "
-                f"{_RESENDS + 1} times ({result})"), chunk.start)
+                f"{_RESENDS + 1} times ({result})"))
         return []
 
     def _deliver(self, chunk: Chunk, buffers: list[bytes]) -> None:
@@ -361,11 +361,11 @@ class DaskBackend(Backend):
                 job.inflight -= chunk.n
                 job.requeue.append(Chunk(job, chunk.start, chunk.items, chunk.attempt + 1))
                 return
-            job.lost(chunk, self._died(chunk, error), chunk.start)
+            job.lost(chunk, self._died(chunk, error))
             return
         error.add_note(f"while the Dask cluster at {self.address} ran tasks "
                        f"{chunk.start}-{chunk.start + chunk.n - 1} of {job.label}()")
-        job.lost(chunk, error, chunk.start)
+        job.lost(chunk, error)
 
     def _died(self, chunk: Chunk, error: BaseException) -> WorkerDiedError:
         worker = getattr(error, "last_worker", None)
