@@ -62,6 +62,50 @@ def test_an_imap_dropped_before_its_first_result_does_not_keep_join_waiting():
         pool.terminate()
 
 
+@pytest.mark.parametrize("started", [False, True], ids=["unread", "read from"])
+def test_closing_an_imap_iterator_ends_its_call(started):
+    pool = make_pool()
+    try:
+        it = pool.imap(double, range(100_000))
+        if started:
+            assert next(it) == 0
+        it.close()
+        pool.close()
+        assert pool.join(TIMEOUT)
+    finally:
+        pool.terminate()
+
+
+def test_an_iterator_collected_by_a_thread_holding_the_pools_lock_does_not_deadlock():
+    # A garbage collection runs in whichever thread allocates, the pool's own dispatcher
+    # (holding the pool's lock) among them: dropping the iterator's call must not wait
+    # for that lock there.
+    pool = make_pool()
+    collected = threading.Event()
+
+    def collect_holding_the_lock() -> None:
+        with pool._backend.lock:
+            gc.collect()
+        collected.set()
+
+    try:
+        for started in (False, True):
+            it = pool.imap(double, range(100_000))
+            if started:
+                assert next(it) == 0
+            cycle: list[object] = [it]
+            cycle.append(cycle)
+            del it, cycle
+            collected.clear()
+            threading.Thread(target=collect_holding_the_lock, daemon=True).start()
+            assert collected.wait(TIMEOUT), "the collection blocked on the pool's lock"
+        assert pool.map(double, range(10)) == [x * 2 for x in range(10)]
+        pool.close()
+        assert pool.join(TIMEOUT)  # both calls ended
+    finally:
+        pool.terminate()
+
+
 def test_a_pool_nobody_holds_lives_as_long_as_its_results():
     total = 0
     for value in Pool(2).imap(double, range(200), chunksize=10):

@@ -19,12 +19,11 @@ deals with jobs and replies.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -32,6 +31,7 @@ from ... import cerial
 from ...sk import sk
 from ...sk._runners import start_in_thread
 from .._context import MISSING_MAIN_GUARD_EXIT, bootstrapping
+from . import _cleanup
 from . import _protocol as proto
 from ._errors import PoolClosedError, PoolTimeoutError
 from ._job import Job, decode
@@ -227,7 +227,8 @@ class Pool:
                 crash_retries=retries,
             )
         self._finalizer = weakref.finalize(self, _release, self._backend)
-        _note_exit_before_finalizers()
+        _cleanup.watch_exit()
+        _cleanup.ready()
         # The imap / unordered_imap calls whose iterators are still open (a with block
         # ends them; see __exit__). Shared by star() views (a copy of this __dict__).
         self._iterating: weakref.WeakSet[Job] = weakref.WeakSet()
@@ -381,77 +382,35 @@ class Pool:
             exc.add_note(f"while sending {name} to the pool's workers in {kind}()")
             raise
 
-    def _bar(self, job: Job, progress: bool | str | None) -> Bar:
+    def _results(self, job: Job, progress: bool | str | None,
+                 seconds: float | None) -> _Results:
         choice = self._progress if progress is None else check_progress(progress)
-        return open_bar(choice, job.total, job.label)
+        try:
+            bar = open_bar(choice, job.total, job.label)
+        except BaseException:
+            job.cancel(kill=False)
+            raise
+        return _Results(job, bar, seconds)
 
     def _collect(self, job: Job, progress: bool | str | None,
                  seconds: float | None = None) -> list[Any]:
-        replies = self._replies(job, progress, seconds)
+        results = self._results(job, progress, seconds)
         out: list[Any] = []
         try:
-            for values in replies:
+            while (values := results.next_values()) is not None:
                 out.extend(values)
         except KeyboardInterrupt:
-            job.cancel(kill=True)  # also when it lands here, between two replies
+            results.end(kill=True)  # also when it lands here, between two replies
             raise
         finally:
-            replies.close()
+            results.end()
         return out
 
     def _iterate(self, job: Job, progress: bool | str | None,
                  seconds: float | None = None) -> Iterator[Any]:
-        replies = self._replies(job, progress, seconds)
-
-        def results(pool: Pool = self) -> Iterator[Any]:
-            # (*pool*: a pool that nobody else holds lives as long as its results do)
-            dropped.detach()  # from here on, the finally below ends the job
-            try:
-                for values in replies:
-                    yield from values
-            finally:
-                replies.close()  # the caller dropped the results: end the job now
-
-        iterator = results()
-        # Dropped before its first next(), a generator never runs its finally.
-        dropped = weakref.finalize(iterator, _in_new_thread, job.cancel, kill=False)
-        dropped.atexit = False
+        results = self._results(job, progress, seconds)
         self._iterating.add(job)
-        return iterator
-
-    def _replies(self, job: Job, progress: bool | str | None,
-                 seconds: float | None) -> Generator[list[Any], None, None]:
-        """The results of *job*, a reply's worth at a time, in the order the call hands
-        them out; the call's error is raised after the results before it. The progress
-        bar opens now; when the results end (or are dropped) the job is cancelled, and
-        its running tasks killed after a timeout or Ctrl-C."""
-        deadline = _deadline(seconds)
-        try:
-            bar = self._bar(job, progress)
-        except BaseException:
-            job.cancel(kill=False)
-            raise
-
-        def replies() -> Generator[list[Any], None, None]:
-            kill = False
-            try:
-                while True:
-                    reply = job.next_reply(deadline, seconds)
-                    if reply is None:
-                        return
-                    values, error = decode(reply)
-                    bar.update(len(values))
-                    yield values
-                    if error is not None:
-                        raise error
-            except (PoolTimeoutError, KeyboardInterrupt):
-                kill = True
-                raise
-            finally:
-                job.cancel(kill=kill)
-                bar.close()
-
-        return replies()
+        return _each(results, self)
 
     # ------------------------------------------------------------- lifetime
 
@@ -491,38 +450,78 @@ class Pool:
             self.terminate()
 
 
+class _Results:
+    """The results of one call, a reply's worth at a time, in the order the call hands
+    them out; the call's error comes after the results before it.
+
+    The call ends (:meth:`end`: the job is cancelled, the progress bar closed) when
+    its results run out or fail, or when the caller stops early. A caller that drops
+    its iterator unfinished leaves this object to the garbage collector, which may
+    run in any thread, one holding the pool's lock among them: the call is then ended
+    by the cleanup thread (:mod:`._cleanup`), never by the collector itself.
+    """
+
+    __slots__ = ("_bar", "_deadline", "_ended", "_error", "_job", "_seconds")
+
+    def __init__(self, job: Job, bar: Bar, seconds: float | None) -> None:
+        self._job = job
+        self._bar = bar
+        self._seconds = seconds
+        self._deadline = _deadline(seconds)
+        self._error: BaseException | None = None
+        self._ended = False
+
+    def next_values(self) -> list[Any] | None:
+        """The results of the next reply; ``None`` once there are no more. Raises the
+        call's error (its timeout, Ctrl-C: its running tasks are stopped too)."""
+        error = self._error
+        if error is not None:
+            self._error = None
+            self.end()
+            raise error
+        if self._ended:
+            return None
+        try:
+            reply = self._job.next_reply(self._deadline, self._seconds)
+            values, self._error = ([], None) if reply is None else decode(reply)
+        except (PoolTimeoutError, KeyboardInterrupt):
+            self.end(kill=True)
+            raise
+        except BaseException:
+            self.end()
+            raise
+        if reply is None:
+            self.end()
+            return None
+        self._bar.update(len(values))
+        return values
+
+    def end(self, kill: bool = False) -> None:
+        """The caller is done: cancel the job (with *kill*, stop its running tasks)."""
+        if self._ended and not kill:
+            return
+        self._ended = True
+        self._job.cancel(kill=kill)
+        self._bar.close()
+
+    def __del__(self) -> None:
+        if not self._ended:
+            _cleanup.later(self.end)
+
+
+def _each(results: _Results, pool: Pool) -> Iterator[Any]:
+    """The results one by one. (*pool*: a pool that nobody else holds lives as long as
+    its results do.) No ``finally`` here: a dropped iterator is closed by whatever
+    thread collects it; *results* ends the call (see :class:`_Results`)."""
+    next_values = results.next_values
+    while (values := next_values()) is not None:
+        yield from values
+
+
 def _release(backend: Any) -> None:
     """The pool was garbage-collected: stop its workers."""
     if backend.state == "running" and backend.pid == os.getpid():
-        if _exiting:
-            backend.terminate()
-        else:
-            _in_new_thread(backend.terminate)
-
-
-def _in_new_thread(work: Callable[..., Any], **kwargs: Any) -> None:
-    """Run *work* in a new thread: what a garbage collection calls may run in any thread
-    at any point, the pool's own threads among them, holding the pool's lock."""
-    threading.Thread(target=work, kwargs=kwargs, name="suitkaise-pool-release",
-                     daemon=True).start()
-
-
-_exiting = False  # the interpreter is exiting: finalizers run at once (no thread would)
-_exit_noted = False
-
-
-def _note_exit() -> None:
-    global _exiting
-    _exiting = True
-
-
-def _note_exit_before_finalizers() -> None:
-    """Register _note_exit after weakref.finalize's own exit hook (made with the first
-    finalizer), so that it runs before it (atexit: last in, first out)."""
-    global _exit_noted
-    if not _exit_noted:
-        _exit_noted = True
-        atexit.register(_note_exit)
+        _cleanup.later(backend.terminate)
 
 
 def _is_skprocess(cls: type) -> bool:

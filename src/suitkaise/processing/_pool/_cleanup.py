@@ -1,0 +1,96 @@
+"""Work that a finalizer asks for, done by a thread of its own.
+
+A finalizer (``__del__``, ``weakref.finalize``) may run inside a garbage collection,
+and a collection runs in whichever thread happens to allocate: a pool's dispatcher
+holding the pool's lock, say, or a thread in the middle of ``Thread.start()``. Ending
+a call or a pool there takes that same lock, or starts a thread, and can deadlock.
+So a finalizer only puts the work on a ``queue.SimpleQueue`` (whose ``put`` is safe
+in finalizers), and the cleanup thread, started by ordinary code beforehand
+(:func:`ready`), does it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ("exiting", "later", "ready", "watch_exit")
+
+_work: queue.SimpleQueue[tuple[Callable[..., Any], dict[str, Any]]] = queue.SimpleQueue()
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_pid = 0
+
+
+def ready() -> None:
+    """Make sure the cleanup thread runs in this process (call it from ordinary code,
+    before a finalizer may need it)."""
+    global _thread, _pid
+    if _thread is not None and _pid == os.getpid() and _thread.is_alive():
+        return
+    with _lock:
+        if _thread is None or _pid != os.getpid() or not _thread.is_alive():
+            _thread = threading.Thread(target=_serve, name="suitkaise-pool-cleanup", daemon=True)
+            _thread.start()
+            _pid = os.getpid()
+
+
+def later(work: Callable[..., Any], **kwargs: Any) -> None:
+    """Have the cleanup thread call ``work(**kwargs)``; safe inside a finalizer.
+
+    At interpreter exit (no thread runs any more by then) the work is done at once.
+    """
+    if _exiting or sys.is_finalizing():
+        work(**kwargs)
+    else:
+        _work.put((work, kwargs))
+
+
+def _serve() -> None:
+    while True:
+        work, kwargs = _work.get()
+        try:
+            work(**kwargs)
+        except Exception as error:  # a cleanup that failed must not end the thread
+            sys.unraisablehook(_Unraisable(error, work))  # type: ignore[arg-type]
+        del work, kwargs
+
+
+class _Unraisable:
+    """What ``sys.unraisablehook`` reports for a cleanup that raised."""
+
+    def __init__(self, error: BaseException, work: Callable[..., Any]) -> None:
+        self.exc_type = type(error)
+        self.exc_value = error
+        self.exc_traceback = error.__traceback__
+        self.err_msg = "Exception ignored in a suitkaise Pool cleanup"
+        self.object = work
+
+
+_exiting = False  # the interpreter is exiting: finalizers run at once (no thread would)
+_exit_watched = False
+
+
+def exiting() -> bool:
+    """True once the interpreter has begun to exit (see :func:`watch_exit`)."""
+    return _exiting
+
+
+def watch_exit() -> None:
+    """Note the interpreter's exit before ``weakref.finalize``'s own exit hook (made
+    with the first finalizer) runs the finalizers: atexit runs last in, first out, so
+    call this after making a finalizer."""
+    global _exit_watched
+    if not _exit_watched:
+        _exit_watched = True
+        atexit.register(_note_exit)
+
+
+def _note_exit() -> None:
+    global _exiting
+    _exiting = True
