@@ -229,6 +229,55 @@ def test_imap_reads_its_input_lazily(pool):
     it.close()
 
 
+@pytest.mark.parametrize("call", ["imap", "unordered_imap"])
+def test_results_flow_while_the_input_waits_for_them(pool, call):
+    # An input whose next item waits for the first result (a feedback loop; or a slow
+    # stream): the caller gets that result without waiting for the input.
+    got_first = threading.Event()
+
+    def source():
+        yield 1
+        assert got_first.wait(TIMEOUT), "the first result never came"
+        yield from range(2, 5)
+
+    it = getattr(pool, call).timeout(TIMEOUT)(double, source())
+    assert next(it) == 2
+    got_first.set()
+    assert sorted(it) == [4, 6, 8]
+
+
+def note_run(arg):
+    index, folder = arg
+    with open(os.path.join(folder, f"ran-{index}"), "w") as f:
+        f.write("x")
+    return index
+
+
+@pytest.mark.parametrize("call", ["imap", "unordered_imap"])
+def test_each_item_of_a_slow_input_is_handed_over_as_it_comes(pool, call, tmp_path):
+    # The next item comes only once the one before has run: the items must reach the
+    # workers one by one as they come, not in batches.
+    def source():
+        for i in range(4):
+            yield i, str(tmp_path)
+            assert wait_for(lambda i=i: (tmp_path / f"ran-{i}").exists()), f"{i} did not run"
+
+    results = getattr(pool, call).timeout(TIMEOUT)(note_run, source())
+    assert sorted(results) == list(range(4))
+
+
+def test_map_starts_work_while_its_input_waits(pool, tmp_path):
+    # map pulls its input in growing batches, but hands over what it has while an
+    # item is slow to come: here the second item waits until the first has run.
+    def source():
+        yield 0, str(tmp_path)
+        assert wait_for(lambda: (tmp_path / "ran-0").exists()), "0 did not run"
+        for i in range(1, 100):
+            yield i, str(tmp_path)
+
+    assert pool.map.timeout(TIMEOUT)(note_run, source()) == list(range(100))
+
+
 def wait_for_go(arg):
     index, folder = arg
     if index == 0:

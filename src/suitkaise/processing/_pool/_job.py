@@ -5,17 +5,21 @@ A :class:`Job` is shared by two threads and guarded by the backend's lock::
     caller's thread (consumer)                    dispatcher thread (backend)
     --------------------------                    ---------------------------
     refill(): pulls the input iterator  --buf-->  take(): cuts the next chunk
-              (user code runs here)                       (sizer, ramp, guided cap)
+              (user code runs here; the                   (sizer, ramp, guided cap)
+              feeder thread's for imap)
     next_reply(): pops results  <--ready--------  deliver(): a worker's reply
                   waits on cond                   lost():    a worker died
     cancel(kill)  -------------------------------> drops the job, kills its workers
 
 The input is read lazily: a ``list``, ``tuple`` or ``range`` is sliced in place when
-a chunk is cut; any other iterable is pulled by the caller's thread, in batches, into
-``buf``. Either way at most ``window`` tasks are taken and not yet handed to the
-caller, so an endless generator works and memory stays flat however slowly the caller
-consumes. Results are kept as the worker's bytes until the caller takes them, and are
-deserialized in the caller's thread.
+a chunk is cut; any other iterable is pulled into ``buf``: by the caller's thread for
+``map``, in batches that grow while the items come fast; by a feeder thread of the
+call's own for ``imap`` and ``unordered_imap``, each item handed over as it comes (so
+their results reach the caller while the input waits for its next item, even when
+that item waits for results). Either way at most ``window`` tasks are taken and not
+yet handed to the caller, so an endless generator works and memory stays flat however
+slowly the caller consumes. Results are kept as the worker's bytes until the caller
+takes them, and are deserialized in the caller's thread.
 
 Ordered calls key replies by the index of their first task and hand them out in
 order; unordered calls hand them out as they arrive. A failure (the task's exception,
@@ -49,6 +53,12 @@ EVEN_CHUNKS = 4
 # A caller collecting a whole list from a sliceable input is woken once this many
 # replies wait for it (or the last one came, or a failure): fewer thread wake-ups.
 _NOTIFY_EVERY = 8
+# Input items pulled from an iterator are handed to the dispatcher at least this often
+# (seconds), and at once while it has none left: a fast input goes in batches (each
+# hand-over costs the dispatcher a wake-up), a slow one item by item as it comes.
+_HAND_OVER = 0.001
+# The largest batch map pulls from a fast input in one go.
+_MAX_STEP = 1024
 
 
 class Chunk:
@@ -173,6 +183,7 @@ class Job:
         windowed: bool,
         label: str,
     ) -> None:
+        self.lock = lock
         self.cond = threading.Condition(lock)
         self.wake = wake
         self.workers = workers
@@ -204,6 +215,10 @@ class Job:
             except TypeError:
                 self.total = None
         self.input_error: BaseException | None = None
+        # imap / unordered_imap pull an iterator in a thread of their own (see feed()),
+        # which waits on *room* while the window is full.
+        self.feeding = False
+        self.room = threading.Condition(lock)
 
         self.taken = 0  # fresh tasks cut into chunks (the index of the next one)
         self.consumed = 0  # tasks whose results the caller has received
@@ -367,6 +382,7 @@ class Job:
         if self.fatal is None:
             self.fatal = error
         self.cond.notify_all()
+        self.room.notify_all()
 
     # ------------------------------------------------------------ caller side
 
@@ -391,14 +407,34 @@ class Job:
         return room
 
     def refill(self, room: int) -> None:
-        """Pull up to *room* items from the input iterator (in the caller's thread)."""
+        """Pull up to *room* items from the input iterator (``map``: in the caller's
+        thread), handing them over as they come: in growing batches while they come
+        fast, else one by one (see ``_HAND_OVER``)."""
         iterator = self.iterator
         if iterator is None:
             return
         error = None
         items: list[Any] = []
+        pulled = 0  # handed over
+        step = 1
+        clock = time.monotonic
+        since = clock()
         try:
-            items.extend(itertools.islice(iterator, room))  # keeps what came before an error
+            while pulled + len(items) < room:
+                want = min(step, room - pulled - len(items))
+                begun = clock()
+                had = len(items)
+                items.extend(itertools.islice(iterator, want))  # keeps what came before an error
+                if len(items) - had < want:
+                    break  # the end of the input
+                now = clock()
+                step = min(step * 2, _MAX_STEP) if now - begun < _HAND_OVER else 1
+                if now - since >= _HAND_OVER or self.buf_off >= len(self.buf):
+                    if not self._hand_over(iterator, items, False, None):
+                        return  # the call ended meanwhile
+                    pulled += len(items)
+                    items = []
+                    since = now
         except Exception as exc:  # the caller's own iterator failed: after the results before
             error = exc
         except BaseException:  # Ctrl-C, SystemExit: now (the caller then cancels the call)
@@ -406,17 +442,71 @@ class Job:
                 if self.iterator is iterator:
                     self.iterator = None
             raise
+        self._hand_over(iterator, items, error is not None or pulled + len(items) < room, error)
+
+    def _hand_over(self, iterator: Iterator[Any], items: list[Any], ended: bool,
+                   error: BaseException | None) -> bool:
+        """Give *items* pulled from *iterator* to the dispatcher; *ended*: the iterator
+        is exhausted (or failed with *error*). False if the call no longer reads it."""
         with self.cond:
             if self.iterator is not iterator:
-                return
+                return False
             if items:
                 self.buf.extend(items)
-            if error is not None or len(items) < room:
+            if ended:
                 self.iterator = None
-                if error is not None:
-                    self.input_error = error
+                self.input_error = error
+                self.cond.notify_all()  # a caller waiting for the end of the input
         if items:
             self.wake()
+        return True
+
+    def feed(self) -> None:
+        """imap / unordered_imap: pull the input iterator in a thread of its own, so
+        that results reach the caller while the input waits for its next item (a slow
+        stream, or an input that waits for results), as far as the window allows."""
+        self.feeding = True
+        thread = threading.Thread(target=self._feed, name=f"suitkaise-pool-{self.label}-input",
+                                  daemon=True)
+        thread.start()
+
+    def _feed(self) -> None:
+        """The feeder thread: each item is handed over as soon as it comes (an input
+        may wait for the results of the items before it: none may wait here)."""
+        iterator = self.iterator
+        cond = self.cond
+        lock = self.lock
+        buf = self.buf
+        try:
+            while True:
+                with cond:
+                    while True:
+                        if self.iterator is not iterator or self.closed or self.fatal is not None:
+                            return
+                        room = self._wants_input()
+                        if room:
+                            break
+                        self.room.wait()
+                count = 0
+                for item in itertools.islice(iterator, room):
+                    with lock:  # (the lock itself: cheaper to enter than the condition)
+                        if self.iterator is not iterator:
+                            return
+                        hungry = self.buf_off >= len(buf)  # the dispatcher has no input left
+                        buf.append(item)
+                    if hungry:
+                        self.wake()
+                    count += 1
+                if count < room:
+                    self._hand_over(iterator, [], True, None)
+                    return
+        except Exception as error:  # the input failed: after the results before
+            self._hand_over(iterator, [], True, error)
+        except BaseException as error:  # (Ctrl-C or SystemExit raised by the input itself)
+            with cond:
+                if self.fatal is None:
+                    self.fatal = error
+                self.cond.notify_all()
 
     def next_reply(self, deadline: float | None, seconds: float | None = None) -> Reply | None:
         """The next reply for the caller, waiting for it; None once every task is done.
@@ -440,10 +530,12 @@ class Job:
                         if self.starved:
                             self.starved = False
                             wake = True
+                        if self.feeding:
+                            self.room.notify()
                         break
                     if self.fatal is not None:
                         raise self.fatal
-                    room = self._wants_input()
+                    room = 0 if self.feeding else self._wants_input()
                     if room:
                         break
                     if self._complete():
@@ -484,7 +576,12 @@ class Job:
         return ready.popleft()
 
     def prefill(self) -> None:
-        """Pull the first batch of input now, so work starts before the first ``next()``."""
+        """Start pulling the input now, so work starts before the first ``next()``: an
+        iterator of imap / unordered_imap in its own thread (:meth:`feed`), else the
+        first batch, here."""
+        if self.windowed and self.iterator is not None:
+            self.feed()
+            return
         with self.cond:
             room = self._wants_input()
         if room:
@@ -507,4 +604,5 @@ class Job:
             self.iterator = None
             self.buf = []
             self.buf_off = 0
+            self.room.notify_all()
         self.wake()  # drop the job, kill its workers, or let a closing pool finish
