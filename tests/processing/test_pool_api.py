@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ from suitkaise.processing._pool import (
     PoolTimeoutError,
     WorkerDiedError,
 )
+from suitkaise.processing._pool._fnbytes import function_bytes
 from suitkaise.processing._pool._job import Chunk
 from suitkaise.sk import SkModifierError
 
@@ -69,6 +71,54 @@ def test_lambdas_and_closures_travel_by_value(pool):
 
     assert pool.map(lambda x: x ** 2, range(5)) == [0, 1, 4, 9, 16]
     assert pool.map(shifted, [1, 2]) == [11, 12]
+
+
+LIMIT = 5
+SEEN: list[int] = []
+
+
+def test_a_task_function_is_serialized_again_when_it_changes(pool):
+    def scale(x, factor=2):
+        return x * factor + LIMIT
+
+    assert pool.map(scale, [1, 2]) == [7, 9]
+    scale.__defaults__ = (3,)
+    assert pool.map(scale, [1, 2]) == [8, 11]
+    scale.__dict__["note"] = "a __dict__ of its own"
+    assert pool.map(scale, [1, 2]) == [8, 11]
+
+
+def test_function_bytes_are_kept_only_while_every_change_shows():
+    global LIMIT
+
+    def kept(x, factor=2):
+        return math.floor(x * factor) + LIMIT
+
+    first = function_bytes(kept)
+    assert function_bytes(kept) is first  # nothing changed: the same bytes
+    kept.__defaults__ = (3,)
+    second = function_bytes(kept)
+    assert second is not first and function_bytes(kept) is second
+    LIMIT, before = 6, LIMIT
+    try:
+        assert function_bytes(kept) is not second  # a global it uses was rebound
+    finally:
+        LIMIT = before
+
+    offset = 1
+
+    def closure(x):
+        return x + offset
+
+    def uses_a_list(x):
+        SEEN.append(x)
+
+    def annotated(x: int) -> int:
+        return x
+
+    for fn in (closure, uses_a_list, annotated, lambda x, d=[]: d):  # noqa: B006
+        assert function_bytes(fn) is not function_bytes(fn)  # made anew every time
+        assert function_bytes(fn) == cerial.serialize(fn)
 
 
 def test_imap_yields_in_order_and_unordered_yields_everything(pool):

@@ -21,7 +21,7 @@ from typing import Any
 from .._registry import register
 from . import _tracking
 
-__all__ = ()
+__all__ = ("global_names",)
 
 _GLOBAL_OPS = frozenset(
     dis.opmap[name] for name in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL")
@@ -33,13 +33,14 @@ class _EmptyCell:
     """Marks a closure cell that holds no value yet."""
 
 
-def _global_names(code: types.CodeType) -> frozenset[str]:
+def global_names(code: types.CodeType) -> frozenset[str]:
+    """The global names *code* (and the code nested in it) loads, stores or deletes."""
     names = _names_cache.get(code)
     if names is None:
         found = {ins.argval for ins in dis.get_instructions(code) if ins.opcode in _GLOBAL_OPS}
         for const in code.co_consts:
             if isinstance(const, types.CodeType):
-                found |= _global_names(const)
+                found |= global_names(const)
         names = frozenset(found)
         if len(_names_cache) > 10_000:
             _names_cache.clear()
@@ -100,7 +101,7 @@ def _function_reduce(func: types.FunctionType) -> Any:
         return name
     code = func.__code__
     namespace = func.__globals__
-    used = {n: namespace[n] for n in _global_names(code) if n in namespace}
+    used = {n: namespace[n] for n in global_names(code) if n in namespace}
     cells = []
     for cell in func.__closure__ or ():
         try:

@@ -474,6 +474,8 @@ class Job:
         """The feeder thread: each item is handed over as soon as it comes (an input
         may wait for the results of the items before it: none may wait here)."""
         iterator = self.iterator
+        if iterator is None:
+            return
         cond = self.cond
         lock = self.lock
         buf = self.buf

@@ -34,6 +34,7 @@ from .._context import MISSING_MAIN_GUARD_EXIT, bootstrapping
 from . import _cleanup
 from . import _protocol as proto
 from ._errors import PoolClosedError, PoolTimeoutError
+from ._fnbytes import function_bytes
 from ._job import Job, decode
 from ._progress import Bar, check_progress, open_bar
 from .backends import make_backend
@@ -378,7 +379,7 @@ class Pool:
             raise TypeError(f"{kind}() needs a function or an Skprocess class, got "
                             f"{type(fn).__name__}: {fn!r}")
         try:
-            return cerial.serialize(fn), flags
+            return function_bytes(fn), flags
         except cerial.SerializationError as exc:
             name = getattr(fn, "__qualname__", type(fn).__qualname__)
             exc.add_note(f"while sending {name} to the pool's workers in {kind}()")
