@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("exiting", "later", "ready", "watch_exit")
+__all__ = ("later", "ready", "watch_exit")
 
 _work: queue.SimpleQueue[tuple[Callable[..., Any], dict[str, Any]]] = queue.SimpleQueue()
 _lock = threading.Lock()
@@ -74,11 +74,6 @@ class _Unraisable:
 
 _exiting = False  # the interpreter is exiting: finalizers run at once (no thread would)
 _exit_watched = False
-
-
-def exiting() -> bool:
-    """True once the interpreter has begun to exit (see :func:`watch_exit`)."""
-    return _exiting
 
 
 def watch_exit() -> None:

@@ -315,8 +315,8 @@ class Pool:
         The input is read lazily and only a bounded amount of work is ahead of the
         caller, so an endless generator works. A generator or iterator is read in a
         thread of the call's own, so results come while it waits for its next item
-        (a slow stream; an input that waits for results). Modifiers: ``imap.timeout(s)`` (the
-        whole iteration must end within *s* seconds of the call),
+        (a slow stream; an input that waits for results). Modifiers:
+        ``imap.timeout(s)`` (the whole iteration must end within *s* seconds of the call),
         ``imap.background()`` (a ``Future`` of the list of results),
         ``imap.asynced()`` (an awaitable of the list).
         """
