@@ -11,7 +11,12 @@ import pytest
 from _support import TIMEOUT
 from test_pool_support import alive, make_pool, run_script, wait_for, wait_gone
 
-from suitkaise.processing._pool import BrokenPoolError, PoolTimeoutError, WorkerDiedError
+from suitkaise.processing._pool import (
+    BrokenPoolError,
+    PoolClosedError,
+    PoolTimeoutError,
+    WorkerDiedError,
+)
 
 # A death must be noticed within this many seconds (the issue asks for 1 second).
 NOTICE = 1.0
@@ -167,6 +172,49 @@ def test_tasks_a_dead_worker_ran_before_its_crash_do_not_run_again(call, tmp_pat
         runs = {p.name: p.read_text() for p in tmp_path.iterdir()}
         assert runs == {f"ran-{i}": "x" for i in range(6)}
         assert pool.map(double, [1, 2]) == [2, 4]
+
+
+def note_then_wait_for_go(arg):
+    """Notes each run of task *name*, sleeps (the pool learns a task takes that long),
+    then waits until the file ``go-<name>`` exists."""
+    name, folder = arg
+    folder = Path(folder)
+    with open(folder / f"ran-{name}", "a") as f:
+        f.write("x")
+    time.sleep(0.02)
+    deadline = time.monotonic() + TIMEOUT
+    while not (folder / f"go-{name}").exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return name
+
+
+def test_a_call_killed_as_its_chunk_ends_leaves_the_next_call_running(tmp_path):
+    # Call A is killed (a timeout, Ctrl-C) just after its chunk ended, before its reply
+    # was delivered; the worker already runs call B's chunk, queued behind A's. That
+    # chunk must not be killed (and run again): the reply is read first.
+    with make_pool("fork", workers=1) as pool:
+        backend = pool._backend
+        (tmp_path / "go-warm").write_text("go")  # a task known to be short: B queues behind A
+        assert pool.map(note_then_wait_for_go, [("warm", str(tmp_path))]) == ["warm"]
+        pids = pool.worker_pids
+        a = pool.map.background()(note_then_wait_for_go, [("A", str(tmp_path))])
+        assert wait_for(lambda: (tmp_path / "ran-A").exists())
+        b = pool.map.background()(note_then_wait_for_go, [("B", str(tmp_path))])
+        slot = backend._slots[0]
+        assert wait_for(lambda: len(slot.inflight) == 2)  # B's chunk waits behind A's
+        with backend.lock:  # the reply of A cannot be delivered meanwhile
+            (tmp_path / "go-A").write_text("go")
+            assert wait_for(lambda: (tmp_path / "ran-B").exists() and slot.answered)
+            job = slot.inflight[0].job  # A's: what cancel(kill=True) does, lock held
+            job.closed = job.kill = True
+            job.cond.notify_all()
+            backend._housekeeping()
+        with pytest.raises(PoolClosedError):
+            a.result(TIMEOUT)
+        (tmp_path / "go-B").write_text("go")
+        assert b.result(TIMEOUT) == ["B"]
+        assert (tmp_path / "ran-B").read_text() == "x"  # ran once
+        assert pool.worker_pids == pids
 
 
 def test_death_in_a_large_chunk_names_its_tasks():

@@ -36,6 +36,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import select
 import selectors
 import socket
 import struct
@@ -83,8 +84,8 @@ _WAKE, _SOCK, _EXIT = 0, 1, 2
 class _Slot:
     """The dispatcher's view of one worker."""
 
-    __slots__ = ("assigned", "connected", "fns", "got", "inflight", "killed", "number", "out",
-                 "parts", "proc", "ready", "retiring", "writing")
+    __slots__ = ("answered", "assigned", "connected", "fns", "got", "inflight", "killed",
+                 "number", "out", "parts", "proc", "ready", "retiring", "writing")
 
     def __init__(self, number: int, proc: Any) -> None:
         self.number = number
@@ -100,6 +101,7 @@ class _Slot:
         self.writing = False  # registered for EVENT_WRITE
         self.parts: list[bytes] = []  # the parts of the reply being read (head, table, meta, raws)
         self.got: list[bytes] = []  # what has come of the part being read
+        self.answered = False  # a whole reply was read and waits for the lock
 
 
 class Dispatcher(Backend):
@@ -362,10 +364,22 @@ class Dispatcher(Backend):
             if slot is None or slot.killed:
                 continue
             if slot.inflight and slot.inflight[0].job.kill:
-                self._kill(slot)  # its running chunk belongs to a call that gave up
+                if not self._answering(slot):
+                    self._kill(slot)  # its running chunk belongs to a call that gave up
             elif (self._state == _CLOSING and not self._jobs and not slot.inflight
                   and not slot.retiring):
                 self._retire(slot)
+
+    def _answering(self, slot: _Slot) -> bool:
+        """Has *slot*'s worker answered its running chunk already? Then the chunk behind
+        it may be running now, and a kill meant for the first would stop (and run again)
+        the next one, of another call perhaps: its reply is read first."""
+        if slot.answered:
+            return True
+        try:
+            return slot.connected and bool(select.select([slot.proc.sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def _retire(self, slot: _Slot) -> None:
         slot.retiring = True
@@ -535,7 +549,9 @@ class Dispatcher(Backend):
         slot.parts = []
         meta = parts[2 if n_raw else 1]
         raws = parts[3:] if n_raw else []
+        slot.answered = True
         with self.lock:
+            slot.answered = False
             if kind == proto.READY:
                 slot.ready = True
                 self._startup_failures = 0
