@@ -374,12 +374,7 @@ class Dispatcher(Backend):
         """Has *slot*'s worker answered its running chunk already? Then the chunk behind
         it may be running now, and a kill meant for the first would stop (and run again)
         the next one, of another call perhaps: its reply is read first."""
-        if slot.answered:
-            return True
-        try:
-            return slot.connected and bool(select.select([slot.proc.sock], [], [], 0)[0])
-        except (OSError, ValueError):
-            return False
+        return slot.answered or (slot.connected and _readable(slot.proc.sock))
 
     def _retire(self, slot: _Slot) -> None:
         slot.retiring = True
@@ -706,6 +701,19 @@ class Dispatcher(Backend):
         self._wake_r.close()
         self._wake_w.close()
         _live.discard(self)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Is there something to read on *sock* now? (poll() where there is one: select()
+    cannot take descriptors over FD_SETSIZE.)"""
+    try:
+        if hasattr(select, "poll"):
+            ready = select.poll()
+            ready.register(sock, select.POLLIN)
+            return bool(ready.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 _live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
