@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -26,7 +28,7 @@ from suitkaise.processing._pool import (
     WorkerDiedError,
 )
 from suitkaise.processing._pool._fnbytes import function_bytes
-from suitkaise.processing._pool._job import Chunk
+from suitkaise.processing._pool._job import Chunk, Job
 from suitkaise.sk import SkModifierError
 
 
@@ -119,6 +121,25 @@ def test_function_bytes_are_kept_only_while_every_change_shows():
     for fn in (closure, uses_a_list, annotated, lambda x, d=[]: d):  # noqa: B006
         assert function_bytes(fn) is not function_bytes(fn)  # made anew every time
         assert function_bytes(fn) == cerial.serialize(fn)
+
+
+def test_function_bytes_see_a_global_come_and_go():
+    namespace = {"__name__": "__main__", "A": 1}
+    exec("def either():\n    return A if 'A' in globals() else B\n", namespace)
+    fn = namespace["either"]
+    first = function_bytes(fn)
+    del namespace["A"]
+    namespace["B"] = 1  # the same value under another name
+    assert function_bytes(fn) is not first
+    assert function_bytes(fn) == cerial.serialize(fn)
+
+
+def test_function_bytes_see_a_function_stop_travelling_by_name(monkeypatch):
+    original = double
+    by_name = function_bytes(original)  # importable: it travels by name
+    monkeypatch.setattr(sys.modules[__name__], "double", lambda x: -x)
+    by_value = function_bytes(original)  # its name leads elsewhere now
+    assert by_value is not by_name and by_value == cerial.serialize(original)
 
 
 def test_imap_yields_in_order_and_unordered_yields_everything(pool):
@@ -294,6 +315,58 @@ def test_results_flow_while_the_input_waits_for_them(pool, call):
     assert next(it) == 2
     got_first.set()
     assert sorted(it) == [4, 6, 8]
+
+
+REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("REQUEST", default="unset")
+
+
+def test_the_input_of_imap_sees_the_callers_context_variables(pool):
+    token = REQUEST.set("set by the caller")
+    try:
+        for call in ("imap", "unordered_imap", "map"):
+            tags = getattr(pool, call)(str, (REQUEST.get() for _ in range(3)))
+            assert list(tags) == ["set by the caller"] * 3, call
+    finally:
+        REQUEST.reset(token)
+
+
+def test_a_thread_bound_input_works_with_map_and_explains_itself_with_imap(pool):
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (x)")
+    db.executemany("insert into t values (?)", [(i,) for i in range(5)])
+    assert pool.map(sum, db.execute("select x from t")) == list(range(5))
+    with pytest.raises(sqlite3.ProgrammingError, match="same thread"):
+        list(pool.imap(sum, db.execute("select x from t")))
+    assert list(pool.imap(sum, list(db.execute("select x from t")))) == list(range(5))
+    db.close()
+
+
+def test_a_call_the_pool_cannot_finish_pulls_no_more_input():
+    pulled = []
+    blocked = threading.Event()
+    go = threading.Event()
+
+    def source():
+        for i in itertools.count():
+            if i == 1:
+                blocked.set()
+                assert go.wait(TIMEOUT)
+            pulled.append(i)
+            yield i
+
+    lock = threading.Lock()
+    job = Job(lock=lock, wake=lambda: None, workers=1, fn_bytes=b"", flags=0,
+              iterable=source(), ordered=True, chunksize=1, windowed=True, label="imap")
+    job.prefill()  # the feeder thread
+    assert blocked.wait(TIMEOUT)  # it waits for the input's second item
+    with lock:
+        job.fail(BrokenPoolError("the pool stopped"))
+    go.set()
+    assert wait_for(lambda: not [t for t in threading.enumerate()
+                                 if t.name == "suitkaise-pool-imap-input"])
+    assert pulled == [0, 1]  # the item it waited for, and no more
 
 
 def note_run(arg):

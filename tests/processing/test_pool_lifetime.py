@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import sys
 import threading
 import time
 
@@ -12,7 +14,7 @@ import pytest
 from _support import TIMEOUT
 from test_pool_support import make_pool, wait_for
 
-from suitkaise.processing._pool import Pool, PoolClosedError, PoolTimeoutError
+from suitkaise.processing._pool import Pool, PoolClosedError, PoolTimeoutError, _cleanup
 
 
 def double(x):
@@ -104,6 +106,33 @@ def test_an_iterator_collected_by_a_thread_holding_the_pools_lock_does_not_deadl
         assert pool.join(TIMEOUT)  # both calls ended
     finally:
         pool.terminate()
+
+
+def test_cleanup_work_runs_apart_and_a_failure_is_reported(monkeypatch):
+    reported: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    release, second_ran = threading.Event(), threading.Event()
+
+    def fail() -> None:
+        raise SystemExit("a cleanup that fails")
+
+    _cleanup.ready()
+    _cleanup.later(release.wait, timeout=TIMEOUT)  # slow: holds nothing else up
+    _cleanup.later(fail)
+    _cleanup.later(second_ran.set)
+    assert second_ran.wait(TIMEOUT)
+    assert wait_for(lambda: len(reported) == 1)
+    assert isinstance(reported[0].exc_value, SystemExit)  # type: ignore[attr-defined]
+    release.set()
+
+
+def test_a_forked_child_has_none_of_its_parents_cleanup_work():
+    parents = _cleanup._work  # (alive in the child too: a new queue gets a new id)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _cleanup._work is not parents and _cleanup._work.empty() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_pool_nobody_holds_lives_as_long_as_its_results():

@@ -6,7 +6,9 @@ holding the pool's lock, say, or a thread in the middle of ``Thread.start()``. E
 a call or a pool there takes that same lock, or starts a thread, and can deadlock.
 So a finalizer only puts the work on a ``queue.SimpleQueue`` (whose ``put`` is safe
 in finalizers), and the cleanup thread, started by ordinary code beforehand
-(:func:`ready`), does it.
+(:func:`ready`), runs each piece in a thread of its own (one slow piece, a pool's
+terminate, say, holds none of the others up). A forked child starts with an empty
+queue: what its parent had to clean up is not the child's.
 """
 
 from __future__ import annotations
@@ -19,12 +21,24 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..._forklocks import renew_in_children
+
 __all__ = ("later", "ready", "watch_exit")
 
 _work: queue.SimpleQueue[tuple[Callable[..., Any], dict[str, Any]]] = queue.SimpleQueue()
 _lock = threading.Lock()
+renew_in_children(_lock)
 _thread: threading.Thread | None = None
 _pid = 0
+
+
+def _forget_in_child() -> None:
+    global _work
+    _work = queue.SimpleQueue()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def ready() -> None:
@@ -52,13 +66,19 @@ def later(work: Callable[..., Any], **kwargs: Any) -> None:
 
 
 def _serve() -> None:
+    work_queue = _work
     while True:
-        work, kwargs = _work.get()
-        try:
-            work(**kwargs)
-        except Exception as error:  # a cleanup that failed must not end the thread
-            sys.unraisablehook(_Unraisable(error, work))  # type: ignore[arg-type]
+        work, kwargs = work_queue.get()
+        threading.Thread(target=_run, args=(work, kwargs), name="suitkaise-pool-cleanup-work",
+                         daemon=True).start()
         del work, kwargs
+
+
+def _run(work: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    try:
+        work(**kwargs)
+    except BaseException as error:  # reported, as Python reports an error in a finalizer
+        sys.unraisablehook(_Unraisable(error, work))  # type: ignore[arg-type]
 
 
 class _Unraisable:

@@ -4,10 +4,11 @@ Every call serializes its task function. A function defined in ``__main__`` or l
 travels by value (its code, the globals it uses, its defaults and cells): about 13 µs
 each time, and several times that right after a fork (the parent's first writes to
 its memory then copy pages). :func:`function_bytes` keeps the bytes of a function
-whose by-value form can only change through attributes it checks on each use: no
-closure cells, no ``__dict__``, no annotations, defaults of plain immutable values,
-and no globals but modules (which travel by name) and plain immutable values. Any
-other function is serialized every time.
+whose serialized form can only change through what it checks on each use: no
+closure cells, no ``__dict__``, no annotations, defaults of plain immutable values, no
+globals but modules (which travel by name) and plain immutable values (and which
+names are defined), and whether it travels by name at all. Any other function is
+serialized every time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from ... import cerial
 from ...cerial._handlers._functions import global_names
+from ...cerial._handlers._tracking import by_reference_name
 
 __all__ = ("function_bytes",)
 
@@ -57,13 +59,12 @@ def _made_from(fn: types.FunctionType) -> tuple[Any, ...] | None:
     used = []
     for name in global_names(fn.__code__):
         value = namespace.get(name, _MISSING)
-        if value is _MISSING:
-            continue
-        if type(value) is not types.ModuleType and type(value) not in _ATOMS:
+        if value is not _MISSING and type(value) is not types.ModuleType and (
+                type(value) not in _ATOMS):
             return None
-        used.append(value)
+        used.append((name, _Same(value)))  # (a name missing now may be defined later)
     return (_Same(fn.__code__), _Same(namespace), _Same(defaults), fn.__name__,
-            fn.__qualname__, fn.__module__, fn.__doc__, *map(_Same, used))
+            fn.__qualname__, fn.__module__, fn.__doc__, by_reference_name(fn), *used)
 
 
 class _Same:

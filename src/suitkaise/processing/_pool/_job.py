@@ -29,6 +29,7 @@ result before it, then the error.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import threading
 import time
@@ -381,6 +382,7 @@ class Job:
         """The pool cannot finish this call (terminated, broken)."""
         if self.fatal is None:
             self.fatal = error
+        self.iterator = None  # nothing more is pulled from the input
         self.cond.notify_all()
         self.room.notify_all()
 
@@ -466,8 +468,9 @@ class Job:
         that results reach the caller while the input waits for its next item (a slow
         stream, or an input that waits for results), as far as the window allows."""
         self.feeding = True
-        thread = threading.Thread(target=self._feed, name=f"suitkaise-pool-{self.label}-input",
-                                  daemon=True)
+        context = contextvars.copy_context()  # the input sees the caller's context variables
+        thread = threading.Thread(target=context.run, args=(self._feed,),
+                                  name=f"suitkaise-pool-{self.label}-input", daemon=True)
         thread.start()
 
     def _feed(self) -> None:
@@ -604,7 +607,7 @@ class Job:
             self.ready.clear()
             self.requeue.clear()
             self.iterator = None
-            self.buf = []
+            self.buf.clear()  # (in place: a feeder thread may hold it)
             self.buf_off = 0
             self.room.notify_all()
         self.wake()  # drop the job, kill its workers, or let a closing pool finish

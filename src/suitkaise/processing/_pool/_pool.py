@@ -314,8 +314,13 @@ class Pool:
 
         The input is read lazily and only a bounded amount of work is ahead of the
         caller, so an endless generator works. A generator or iterator is read in a
-        thread of the call's own, so results come while it waits for its next item
-        (a slow stream; an input that waits for results). Modifiers:
+        thread of the call's own (as ``multiprocessing.Pool.imap`` does, with the
+        caller's context variables), so results come while it waits for its next item
+        (a slow stream; an input that waits for results). An input bound to its thread,
+        such as a ``sqlite3`` cursor, cannot be read there: pass ``list(cursor)`` or
+        use :meth:`map`, which reads its input in the calling thread. A thread blocked
+        in the input when the iterator is dropped stays blocked until the input
+        yields. Modifiers:
         ``imap.timeout(s)`` (the whole iteration must end within *s* seconds of the call),
         ``imap.background()`` (a ``Future`` of the list of results),
         ``imap.asynced()`` (an awaitable of the list).
@@ -464,9 +469,10 @@ class _Results:
     by the cleanup thread (:mod:`._cleanup`), never by the collector itself.
     """
 
-    __slots__ = ("_bar", "_deadline", "_ended", "_error", "_job", "_seconds")
+    __slots__ = ("_bar", "_deadline", "_ended", "_error", "_job", "_pid", "_seconds")
 
     def __init__(self, job: Job, bar: Bar, seconds: float | None) -> None:
+        self._pid = os.getpid()
         self._job = job
         self._bar = bar
         self._seconds = seconds
@@ -508,7 +514,7 @@ class _Results:
         self._bar.close()
 
     def __del__(self) -> None:
-        if not self._ended:
+        if not self._ended and self._pid == os.getpid():  # (not in a forked child)
             _cleanup.later(self.end)
 
 
