@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import sys
 import threading
 import time
 
 import pytest
 from _support import TIMEOUT
+from process_probes import run_script
 from test_pool_support import make_pool, wait_for
 
 from suitkaise.processing._pool import Pool, PoolClosedError, PoolTimeoutError, _cleanup
@@ -110,11 +110,11 @@ def test_an_iterator_collected_by_a_thread_holding_the_pools_lock_does_not_deadl
 
 def test_cleanup_work_runs_apart_and_a_failure_is_reported(monkeypatch):
     reported: list[object] = []
-    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    monkeypatch.setattr(threading, "excepthook", reported.append)
     release, second_ran = threading.Event(), threading.Event()
 
     def fail() -> None:
-        raise SystemExit("a cleanup that fails")
+        raise RuntimeError("a cleanup that fails")
 
     _cleanup.ready()
     _cleanup.later(release.wait, timeout=TIMEOUT)  # slow: holds nothing else up
@@ -122,8 +122,36 @@ def test_cleanup_work_runs_apart_and_a_failure_is_reported(monkeypatch):
     _cleanup.later(second_ran.set)
     assert second_ran.wait(TIMEOUT)
     assert wait_for(lambda: len(reported) == 1)
-    assert isinstance(reported[0].exc_value, SystemExit)  # type: ignore[attr-defined]
+    assert isinstance(reported[0].exc_value, RuntimeError)  # type: ignore[attr-defined]
     release.set()
+
+
+DEFAULT_METHOD_SCRIPT = """
+import gc
+from suitkaise.processing import Pool, get_start_method
+
+def double(x):
+    return x * 2
+
+if __name__ == "__main__":
+    before = get_start_method()
+    with Pool(1) as pool:
+        it = pool.imap(double, range(10))
+        next(it)
+        del it  # ended by the cleanup thread
+        gc.collect()
+        assert pool.map(double, [1]) == [2]
+        print(before, get_start_method(), flush=True)
+"""
+
+
+def test_the_pools_own_threads_leave_the_default_start_method_as_it_was(tmp_path):
+    # A fresh interpreter: no thread of anybody else's runs there.
+    script = run_script(tmp_path / "default_method.py", DEFAULT_METHOD_SCRIPT)
+    out, err = script.communicate(timeout=TIMEOUT)
+    assert script.returncode == 0, err
+    before, after = out.split()
+    assert after == before == "fork"
 
 
 def test_a_forked_child_has_none_of_its_parents_cleanup_work():

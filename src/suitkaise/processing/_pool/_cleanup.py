@@ -7,8 +7,11 @@ a call or a pool there takes that same lock, or starts a thread, and can deadloc
 So a finalizer only puts the work on a ``queue.SimpleQueue`` (whose ``put`` is safe
 in finalizers), and the cleanup thread, started by ordinary code beforehand
 (:func:`ready`), runs each piece in a thread of its own (one slow piece, a pool's
-terminate, say, holds none of the others up). A forked child starts with an empty
-queue: what its parent had to clean up is not the child's.
+terminate, say, holds none of the others up; one that fails is reported as a
+thread's error). These threads run only the pool's own code, so they do not make
+the default start method a safer one than ``fork`` (see ``mark_fork_safe``). A
+forked child starts with an empty queue: what its parent had to clean up is not the
+child's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._forklocks import renew_in_children
+from .._context import mark_fork_safe
 
 __all__ = ("later", "ready", "watch_exit")
 
@@ -50,7 +54,7 @@ def ready() -> None:
     with _lock:
         if _thread is None or _pid != os.getpid() or not _thread.is_alive():
             _thread = threading.Thread(target=_serve, name="suitkaise-pool-cleanup", daemon=True)
-            _thread.start()
+            mark_fork_safe(_thread).start()
             _pid = os.getpid()
 
 
@@ -69,27 +73,23 @@ def _serve() -> None:
     work_queue = _work
     while True:
         work, kwargs = work_queue.get()
-        threading.Thread(target=_run, args=(work, kwargs), name="suitkaise-pool-cleanup-work",
-                         daemon=True).start()
-        del work, kwargs
+        # A piece that fails is reported as any thread's error (threading.excepthook).
+        thread = threading.Thread(target=work, kwargs=kwargs, name="suitkaise-pool-cleanup-work",
+                                  daemon=True)
+        try:
+            mark_fork_safe(thread).start()
+        except RuntimeError:  # no thread to be had: do it here
+            try:
+                work(**kwargs)
+            except Exception:  # (reported like a thread's own error, and go on)
+                threading.excepthook(_thread_error(thread))
+        del work, kwargs, thread
 
 
-def _run(work: Callable[..., Any], kwargs: dict[str, Any]) -> None:
-    try:
-        work(**kwargs)
-    except BaseException as error:  # reported, as Python reports an error in a finalizer
-        sys.unraisablehook(_Unraisable(error, work))  # type: ignore[arg-type]
-
-
-class _Unraisable:
-    """What ``sys.unraisablehook`` reports for a cleanup that raised."""
-
-    def __init__(self, error: BaseException, work: Callable[..., Any]) -> None:
-        self.exc_type = type(error)
-        self.exc_value = error
-        self.exc_traceback = error.__traceback__
-        self.err_msg = "Exception ignored in a suitkaise Pool cleanup"
-        self.object = work
+def _thread_error(thread: threading.Thread) -> Any:
+    """What threading.excepthook takes for the exception being handled."""
+    kind, value, tb = sys.exc_info()
+    return threading.ExceptHookArgs((kind, value, tb, thread))
 
 
 _exiting = False  # the interpreter is exiting: finalizers run at once (no thread would)

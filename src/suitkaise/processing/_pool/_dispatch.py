@@ -559,7 +559,7 @@ class Dispatcher(Backend):
             if kind == proto.DONE:
                 job.sizer.record(chunk.n, elapsed, chunk.nbytes + meta_len + sum(map(len, raws)))
             job.deliver(chunk, Reply(kind, chunk.start, chunk.n, flags, meta, raws))
-            if slot.inflight and slot.inflight[0].job.kill:
+            if slot.inflight and slot.inflight[0].job.kill and not self._answering(slot):
                 self._kill(slot)
         return None
 
