@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 from _support import SRC, TIMEOUT
-from test_pool_support import make_pool
+from test_pool_support import children_of, make_pool, wait_for
 
 import suitkaise.processing
 from suitkaise import cerial
@@ -117,3 +117,33 @@ def test_deserializing_loads_only_the_handlers_its_bytes_name():
         print("suitkaise.cerial._handlers._sync" in sys.modules)
     """)
     assert out.split() == ["2", "True", "False"]
+
+
+@pytest.mark.parametrize("fails", ["preparing", "starting"])
+def test_a_pool_whose_second_worker_cannot_start_leaves_nothing_behind(monkeypatch, fails):
+    # Every worker is prepared before the first fork: a failure at either step ends
+    # the workers already started and releases every descriptor.
+    from suitkaise.processing._pool.backends import _local
+
+    calls = []
+    real_init, real_start = _local.WorkerProcess.__init__, _local.WorkerProcess.start
+
+    def flaky(real):
+        def step(self, *args):
+            calls.append(real)
+            if len([c for c in calls if c is real]) == 2:
+                raise OSError("no more of these")
+            return real(self, *args)
+        return step
+
+    with make_pool("fork", workers=1) as pool:  # what a first pool opens for good
+        assert pool.map(abs, [-1]) == [1]
+    target = "__init__" if fails == "preparing" else "start"
+    real = real_init if fails == "preparing" else real_start
+    monkeypatch.setattr(_local.WorkerProcess, target, flaky(real))
+    fds = sorted(os.listdir("/proc/self/fd"))
+    children = children_of(os.getpid())
+    with pytest.raises(OSError, match="no more of these"):
+        make_pool("fork", workers=2)
+    assert sorted(os.listdir("/proc/self/fd")) == fds
+    assert wait_for(lambda: children_of(os.getpid()) == children)

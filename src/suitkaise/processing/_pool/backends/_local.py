@@ -38,7 +38,13 @@ from .._worker import worker_main
 __all__ = ("LocalBackend", "WorkerProcess")
 
 class WorkerProcess:
-    """One worker: its process, its socket, its lifeline and its progress slot."""
+    """One worker: its process, its socket, its lifeline and its progress slot.
+
+    Made in two steps: the constructor prepares everything, :meth:`start` starts the
+    process. A pool forking several workers prepares them all first: after a fork,
+    every page the parent writes is copied first (the child shares it), so the work
+    between two forks costs more there.
+    """
 
     def __init__(self, ctx: Any, number: int, label: str) -> None:
         sock, child_sock = socket.socketpair()
@@ -47,19 +53,29 @@ class WorkerProcess:
             proto.tune(s)
         close_in_children(sock, lifeline)
         close_in_children(child_sock, child_lifeline, keep_for=threading.get_ident())
+        self._ctx = ctx
+        self._child_ends = (child_sock, child_lifeline)
+        self.started = False
+        self._discarded = False
+        self.number = number
+        self.sock = sock
+        self.lifeline = lifeline
         # The index of the task the worker runs (-1: none), which names it if the worker dies.
         self._slot = SharedArray(ctx, "q", 1)
         self.progress: Any = self._slot.view
         self.progress[0] = -1
+        parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
+        self.process = process_class(ctx)(
+            target=worker_main,
+            args=(child_sock, child_lifeline, self._slot.for_child(), parent_pid),
+            name=f"{label}-worker-{number}",
+            daemon=False,  # a task may start processes of its own
+        )
+
+    def start(self) -> None:
+        """Start the process; on failure, release everything (and raise)."""
         try:
-            parent_pid = 0 if ctx.get_start_method() == "forkserver" else os.getpid()
-            self.process = process_class(ctx)(
-                target=worker_main,
-                args=(child_sock, child_lifeline, self._slot.for_child(), parent_pid),
-                name=f"{label}-worker-{number}",
-                daemon=False,  # a task may start processes of its own
-            )
-            if sys.version_info >= (3, 12) and ctx.get_start_method() == "fork":
+            if sys.version_info >= (3, 12) and self._ctx.get_start_method() == "fork":
                 with warnings.catch_warnings():
                     # 3.12+ warns about fork() in a process with threads. The pool's own
                     # threads hold no lock a worker needs (a worker only runs worker_main),
@@ -71,20 +87,25 @@ class WorkerProcess:
                 self.process.start()
             self._slot.started()
         except BaseException:
-            forget(sock, lifeline)
-            sock.close()
-            lifeline.close()
-            self._slot.close()
+            self.discard()
             raise
         finally:
-            forget(child_sock, child_lifeline)
-            child_sock.close()
-            child_lifeline.close()
-        self.number = number
-        self.sock = sock
-        self.lifeline = lifeline
+            forget(*self._child_ends)
+            for end in self._child_ends:
+                end.close()
         self.pid: int = self.process.pid
         self.sentinel, self._own_sentinel = exit_fd(self.process)
+        self.started = True
+
+    def discard(self) -> None:
+        """Release what the constructor made, for a worker that will not start (once)."""
+        if self._discarded:
+            return
+        self._discarded = True
+        forget(*self._child_ends, self.sock, self.lifeline)
+        for end in (*self._child_ends, self.sock, self.lifeline):
+            end.close()
+        self._slot.close()
 
     def kill(self) -> None:
         """SIGKILL the worker (its death is noticed through the sentinel)."""
@@ -129,7 +150,7 @@ class LocalBackend(Dispatcher):
             load_builtins()
 
         def launch(number: int) -> WorkerProcess:
-            return WorkerProcess(ctx, number, label)
+            return WorkerProcess(ctx, number, label)  # (not started yet)
 
         super().__init__(
             workers,
