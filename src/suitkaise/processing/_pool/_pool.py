@@ -418,7 +418,9 @@ class Pool:
                  seconds: float | None = None) -> Iterator[Any]:
         results = self._results(job, progress, seconds)
         self._iterating.add(job)
-        return _each(results, self)
+        each = _each(results, self)
+        next(each)  # started: its close() then clears its frame (and drops *results*)
+        return each
 
     # ------------------------------------------------------------- lifetime
 
@@ -519,9 +521,12 @@ class _Results:
 
 
 def _each(results: _Results, pool: Pool) -> Iterator[Any]:
-    """The results one by one. (*pool*: a pool that nobody else holds lives as long as
-    its results do.) No ``finally`` here: a dropped iterator is closed by whatever
-    thread collects it; *results* ends the call (see :class:`_Results`)."""
+    """The results one by one, after a first ``None`` that only starts the generator
+    (a generator closed before it started keeps its frame, and with it *results*, on
+    3.13). (*pool*: a pool that nobody else holds lives as long as its results do.) No
+    ``finally`` here: a dropped iterator is closed by whatever thread collects it;
+    *results* ends the call (see :class:`_Results`)."""
+    yield None
     next_values = results.next_values
     while (values := next_values()) is not None:
         yield from values
