@@ -27,6 +27,15 @@ def _start(target: Any, *args: Any) -> Any:
     return proc
 
 
+def _start_talking(target: Any, *args: Any) -> tuple[Any, Any]:
+    """Start *target* with a pipe's sending end (then *args*): the process and the
+    parent's receiving end."""
+    parent_end, child_end = get_context("fork").Pipe()
+    proc = _start(target, child_end, *args)
+    child_end.close()
+    return proc, parent_end
+
+
 def _ended(proc: Any) -> int:
     proc.join(TIMEOUT)
     assert proc.exitcode is not None, "the child did not end"
@@ -56,10 +65,7 @@ def test_the_child_has_multiprocessings_state() -> None:
     after_fork: list[str] = []
     marker = _Marker()
     multiprocessing.util.register_after_fork(marker, lambda _: after_fork.append("ran"))
-    ctx = get_context("fork")
-    parent_end, child_end = ctx.Pipe()
-    proc = _start(_report_state, child_end, after_fork)
-    child_end.close()
+    proc, parent_end = _start_talking(_report_state, after_fork)
     assert parent_end.poll(TIMEOUT)
     state = parent_end.recv()
     assert _ended(proc) == 0
@@ -101,10 +107,7 @@ def _send_stdin(conn: Any) -> None:
 
 
 def test_a_grandchild_starts_and_reads_an_open_empty_stdin() -> None:
-    ctx = get_context("fork")
-    parent_end, child_end = ctx.Pipe()
-    proc = _start(_nested, child_end)
-    child_end.close()
+    proc, parent_end = _start_talking(_nested)
     assert parent_end.poll(TIMEOUT)
     assert parent_end.recv() == ("", 0, "")
     assert _ended(proc) == 0
@@ -144,10 +147,7 @@ def _leave_a_thread(conn: Any) -> None:
 
 
 def test_the_child_waits_for_its_non_daemon_threads() -> None:
-    ctx = get_context("fork")
-    parent_end, child_end = ctx.Pipe()
-    proc = _start(_leave_a_thread, child_end)
-    child_end.close()
+    proc, parent_end = _start_talking(_leave_a_thread)
     assert _ended(proc) == 0
     assert parent_end.poll(TIMEOUT) and parent_end.recv() == "thread done"
 
@@ -164,10 +164,7 @@ def _close_stdin_then_start_a_grandchild(conn: Any) -> None:
 
 
 def test_a_grandchild_of_a_child_that_closed_its_stdin_gets_an_open_one() -> None:
-    ctx = get_context("fork")
-    parent_end, child_end = ctx.Pipe()
-    proc = _start(_close_stdin_then_start_a_grandchild, child_end)
-    child_end.close()
+    proc, parent_end = _start_talking(_close_stdin_then_start_a_grandchild)
     assert parent_end.poll(TIMEOUT)
     assert parent_end.recv() == ("", 0)
     assert _ended(proc) == 0
