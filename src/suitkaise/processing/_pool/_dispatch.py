@@ -36,7 +36,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
-import select
 import selectors
 import socket
 import struct
@@ -50,6 +49,7 @@ from typing import Any
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT, mark_fork_safe
 from .._forkclose import close_in_children, forget
+from .._poller import POLLIN, new_poller
 from . import _protocol as proto
 from ._chunking import SizerCache
 from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
@@ -717,11 +717,9 @@ def _readable(sock: socket.socket) -> bool:
     """Is there something to read on *sock* now? (poll() where there is one: select()
     cannot take descriptors over FD_SETSIZE.)"""
     try:
-        if hasattr(select, "poll"):
-            ready = select.poll()
-            ready.register(sock, select.POLLIN)
-            return bool(ready.poll(0))
-        return bool(select.select([sock], [], [], 0)[0])
+        ready = new_poller()
+        ready.register(sock, POLLIN)
+        return bool(ready.poll(0))
     except (OSError, ValueError):
         return False
 

@@ -24,7 +24,6 @@ A connection found closed *before* a request is sent (the owner called ``exit()`
 from __future__ import annotations
 
 import os
-import select
 import socket
 import struct
 import sys
@@ -35,6 +34,7 @@ from typing import Any
 from ... import cerial
 from .._errors import RemoteTraceback
 from .._forkclose import close_in_children, forget
+from .._poller import POLLIN, new_poller
 from ._errors import CoordinatorDiedError, ShareClosedError, ShareError
 from ._handshake import HandshakeTimeout, connect
 from ._protocol import ACK, BYE, ERROR, HELLO, NOTICE, frame, unframe
@@ -50,26 +50,6 @@ _RECV_TIMEOUT = (
     struct.pack("@ll", int(LIVENESS_INTERVAL), int(LIVENESS_INTERVAL % 1 * 1e6))
     if sys.platform.startswith("linux") else b""
 )
-
-
-class _SelectPoller:
-    """``select.poll()`` for one socket where the platform has no poll (Windows)."""
-
-    def __init__(self) -> None:
-        self.socks: list[socket.socket] = []
-
-    def register(self, sock: socket.socket, _events: int) -> None:
-        self.socks.append(sock)
-
-    def poll(self, timeout_ms: int) -> list[Any]:
-        return select.select(self.socks, [], [], timeout_ms / 1000)[0]
-
-
-if hasattr(select, "poll"):
-    _new_poller: Any = select.poll
-    _POLLIN = select.POLLIN | select.POLLHUP | select.POLLERR
-else:  # pragma: no cover - Windows
-    _new_poller, _POLLIN = _SelectPoller, 0
 
 
 def fork_generation() -> int:
@@ -115,8 +95,8 @@ class Link:
         # A forked child must not keep this connection open (it would hide our end
         # from the coordinator); the child opens its own.
         close_in_children(self.sock)
-        self.poller = _new_poller()
-        self.poller.register(self.sock, _POLLIN)
+        self.poller = new_poller()
+        self.poller.register(self.sock, POLLIN)
         if _RECV_TIMEOUT:
             # A blocking recv() that gives up after LIVENESS_INTERVAL: waiting for a reply
             # costs one system call, not a poll() and a recv().
