@@ -404,9 +404,7 @@ def test_map_starts_work_while_its_input_waits(pool, tmp_path):
 def wait_for_go(arg):
     index, folder = arg
     if index == 0:
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(os.path.join(folder, "go")) and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_for(lambda: os.path.exists(os.path.join(folder, "go")), interval=0.005)
     return index
 
 
@@ -488,9 +486,7 @@ def fail_after_signalling(arg):
     if index == 1:
         open(flag, "w").close()
         raise ValueError("task 1 fails first")
-    deadline = time.monotonic() + TIMEOUT
-    while not os.path.exists(flag) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_for(lambda: os.path.exists(flag), interval=0.005)
     return index
 
 

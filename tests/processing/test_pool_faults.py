@@ -49,9 +49,7 @@ def die_when_told(arg):
         # name to appear and reads the pid at once (write_text makes the file empty first).
         (folder / f"writing-{index}").write_text(str(os.getpid()))
         os.replace(folder / f"writing-{index}", folder / f"ready-{index}")
-        deadline = time.monotonic() + TIMEOUT
-        while not (folder / "go").exists() and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_for(lambda: (folder / "go").exists(), interval=0.005)
         _die(how)
     return index
 
@@ -182,9 +180,7 @@ def note_then_wait_for_go(arg):
     with open(folder / f"ran-{name}", "a") as f:
         f.write("x")
     time.sleep(0.02)
-    deadline = time.monotonic() + TIMEOUT
-    while not (folder / f"go-{name}").exists() and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_for(lambda: (folder / f"go-{name}").exists(), interval=0.005)
     return name
 
 
