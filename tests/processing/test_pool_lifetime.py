@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import threading
 import time
 
@@ -14,7 +15,13 @@ from _support import TIMEOUT
 from process_probes import run_script
 from test_pool_support import make_pool, wait_for
 
-from suitkaise.processing._pool import Pool, PoolClosedError, PoolTimeoutError, _cleanup
+from suitkaise.processing._pool import (
+    Pool,
+    PoolClosedError,
+    PoolTimeoutError,
+    _cleanup,
+    _protocol,
+)
 
 
 def double(x):
@@ -182,6 +189,84 @@ def test_a_cancelled_asynced_call_leaves_no_thread_behind():
         assert wait_for(lambda: not [t for t in threading.enumerate()
                                      if t.name == "sk:Pool.map"])
     finally:
+        pool.terminate()
+
+
+def _interrupt_main_thread_sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every send the main thread makes to a worker get a SIGINT just before it
+    writes (as if Ctrl-C came then); the list counts the sends that went on to write."""
+    real = _protocol.send_some
+    written: list[int] = []
+
+    def send_some(sock, data):
+        if threading.current_thread() is threading.main_thread():
+            signal.raise_signal(signal.SIGINT)
+            written.append(len(data))
+        return real(sock, data)
+
+    monkeypatch.setattr(_protocol, "send_some", send_some)
+    return written
+
+
+def test_ctrl_c_while_the_main_thread_hands_out_a_chunk_comes_after_it_is_sent(monkeypatch):
+    pool = make_pool(workers=1)
+    try:
+        assert pool.map(double, range(4)) == [0, 2, 4, 6]
+        written = _interrupt_main_thread_sends(monkeypatch)
+        with pytest.raises(KeyboardInterrupt):
+            pool.map(sleepy, range(4), chunksize=1)
+        assert written, "the interrupt came in the middle of the hand-out"
+        monkeypatch.undo()
+        started = time.monotonic()
+        assert pool.map(double, range(10)) == [x * 2 for x in range(10)]
+        # the interrupted call's task was stopped, not left to run its 3 s
+        assert time.monotonic() - started < 1.5
+    finally:
+        pool.terminate()
+
+
+def test_ctrl_c_in_the_main_thread_does_not_strand_another_threads_chunk(monkeypatch):
+    # Another thread's map has an item waiting to go out, which the main thread's next
+    # call hands out (that thread has not woken the dispatcher yet: here it never
+    # does). Ctrl-C right then must not leave the chunk listed on the worker but unsent.
+    pool = make_pool(workers=1)
+    asked, release, never = threading.Event(), threading.Event(), threading.Event()
+    quiet = [True]
+    results: list[object] = []
+    backend = pool._backend
+    real_wake = backend.wake
+
+    def wake() -> None:
+        if not (quiet[0] and threading.current_thread() is other):
+            real_wake()
+
+    def slow_items():
+        yield 0
+        asked.set()
+        assert release.wait(TIMEOUT)
+        yield 1
+
+    def no_items():
+        never.wait(TIMEOUT)
+        yield from ()
+
+    other = threading.Thread(target=lambda: results.append(
+        pool.map(double, slow_items(), chunksize=1)), daemon=True)
+    try:
+        assert pool.map(double, range(4)) == [0, 2, 4, 6]
+        monkeypatch.setattr(backend, "wake", wake)
+        other.start()
+        assert asked.wait(TIMEOUT)  # item 0 is handed over, and not sent
+        _interrupt_main_thread_sends(monkeypatch)
+        with pytest.raises(KeyboardInterrupt):
+            pool.imap(double, no_items())
+        quiet[0] = False
+        release.set()
+        other.join(TIMEOUT)
+        assert results == [[0, 2]], "the other thread's map never got its result"
+    finally:
+        release.set()
+        never.set()
         pool.terminate()
 
 

@@ -29,6 +29,10 @@ its chunks are killed and replaced, so stuck work stops instead of running on.
 Worker death and the lock: the dispatcher reads a reply outside the lock, then
 updates the jobs under it. Workers are started outside the lock (forking while
 holding it would copy a held lock into the child).
+
+Ctrl-C: a caller's thread that hands out chunks (``submit``, ``wake``) may send
+another call's chunk; in the main thread, that runs with SIGINT held back
+(``_interrupts``), so a Ctrl-C never leaves a chunk listed on a worker but unsent.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from .._poller import POLLIN, new_poller
 from . import _protocol as proto
 from ._chunking import SizerCache
 from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
+from ._interrupts import interrupts_held
 from ._job import Chunk, Job, Reply, take_next
 from ._recent import Recent
 from ._worker import FN_CACHE
@@ -217,7 +222,7 @@ class Dispatcher(Backend):
             return [s.proc.pid for s in self._slots if s is not None and not s.killed]
 
     def submit(self, job: Job) -> None:
-        with self.lock:
+        with interrupts_held(), self.lock:
             self.check_open()
             job.fn_id = self._fn_ids.get(job.fn_bytes)
             job.start(self._sizers.get((job.fn_bytes, job.flags)))
@@ -229,7 +234,7 @@ class Dispatcher(Backend):
 
     def wake(self) -> None:
         """A job changed: hand out work, kill what must die (from the caller's thread)."""
-        with self.lock:
+        with interrupts_held(), self.lock:
             if self._state == _STOPPING:
                 return
             self._housekeeping()
@@ -254,7 +259,7 @@ class Dispatcher(Backend):
         self._signal()
 
     def terminate(self) -> None:
-        with self.lock:
+        with interrupts_held(), self.lock:
             if self._state != _STOPPING:
                 self._stop("terminated", BrokenPoolError(
                     "the Pool was terminated while this call was waiting for its results"))

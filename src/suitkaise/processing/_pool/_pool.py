@@ -363,9 +363,12 @@ class Pool:
             windowed=windowed,
             label=kind,
         )
-        backend.submit(job)
         try:
+            backend.submit(job)  # (a Ctrl-C held back in there is raised as it returns)
             job.prefill()
+        except KeyboardInterrupt:
+            job.cancel(kill=True)  # as while waiting for results: its running tasks stop
+            raise
         except BaseException:
             job.cancel(kill=False)
             raise
