@@ -12,9 +12,9 @@ wraps and its cache settings (the cached results stay behind).
 
 from __future__ import annotations
 
-import dis
 import functools
 import marshal
+import opcode
 import types
 from typing import Any
 
@@ -24,7 +24,7 @@ from . import _tracking
 __all__ = ("global_names",)
 
 _GLOBAL_OPS = frozenset(
-    dis.opmap[name] for name in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL")
+    opcode.opmap[name] for name in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL")
 )
 _names_cache: dict[types.CodeType, frozenset[str]] = {}
 
@@ -37,6 +37,8 @@ def global_names(code: types.CodeType) -> frozenset[str]:
     """The global names *code* (and the code nested in it) loads, stores or deletes."""
     names = _names_cache.get(code)
     if names is None:
+        import dis  # (here: a process that only loads functions never needs it)
+
         found = {ins.argval for ins in dis.get_instructions(code) if ins.opcode in _GLOBAL_OPS}
         for const in code.co_consts:
             if isinstance(const, types.CodeType):

@@ -113,7 +113,8 @@ class Dispatcher(Backend):
     """Schedules jobs onto worker processes; see the module docstring."""
 
     #: How the workers start (``"fork"``, ``"forkserver"`` or ``"spawn"``): decides
-    #: which thread starts them. A subclass sets it before calling ``__init__``.
+    #: whether a worker gets work before it says it is ready. A subclass sets it before
+    #: calling ``__init__``.
     start_method = "fork"
 
     def __init__(
@@ -158,21 +159,22 @@ class Dispatcher(Backend):
         # The thread holds no lock a forked child could need (children never use the pool);
         # the module locks a worker needs are new in every forked child (_forklocks).
         mark_fork_safe(self._thread)
-        if self.start_method == "fork" and threading.current_thread() is threading.main_thread():
-            # Like multiprocessing.Pool: fork every worker now, from the main thread: a
+        if threading.current_thread() is threading.main_thread():
+            # Like multiprocessing.Pool: start every worker now, from the main thread: a
             # worker's kernel death signal is tied to the thread that started it (the main
-            # thread lives as long as the process), and the fork happens where the user
-            # made the pool, not later, when other threads may hold locks.
+            # thread lives as long as the process), and a fork happens where the user
+            # made the pool, not later, when other threads may hold locks. Starting a
+            # spawn or forkserver worker takes well under a millisecond here (the child
+            # sets itself up on its own); from the dispatcher thread it would wait for
+            # the GIL while the caller's first map runs (measured: the first spawn 5 ms late).
             self._start_now()
         # Otherwise the dispatcher thread (which lives as long as the pool) starts every
-        # worker. A spawn or forkserver worker inherits no lock (fork+exec, or a fork of
-        # the fork server), and each gets work as soon as it exists, while the next ones
-        # start: the first task does not wait for the others to start.
+        # worker, and each gets work as soon as it exists, while the next ones start.
         _live.add(self)
         self._thread.start()
 
     def _start_now(self) -> None:
-        """Fork every worker (constructor): a failure raises, and leaves nothing open.
+        """Start every worker (constructor): a failure raises, and leaves nothing open.
 
         Every worker is prepared before the first fork and put in its slot after the
         last: after a fork, each page the parent writes is copied first (measured with
