@@ -320,12 +320,14 @@ def worker_main(sock: socket.socket, lifeline: socket.socket, progress: Any,
     global _exiting
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     close_in_children(sock, lifeline)  # a task's own forks must not hold them
-    # The kernel's death signal covers a parent that started us itself; a forkserver
-    # child (parent_pid 0) has the forkserver as its parent, so it watches the lifeline.
-    if not (_die_with_parent(parent_pid) and parent_pid):
-        _watch_lifeline(lifeline)
     try:
+        # READY first: the first chunk travels while a spawned worker loads ctypes for
+        # the death signal (a millisecond or two). No task runs before the watch is set.
         proto.send_all(sock, [proto.REPLY_HEAD.pack(proto.READY, 0, os.getpid(), 0, 0.0, 0, 0)])
+        # The kernel's death signal covers a parent that started us itself; a forkserver
+        # child (parent_pid 0) has the forkserver as its parent, so it watches the lifeline.
+        if not (_die_with_parent(parent_pid) and parent_pid):
+            _watch_lifeline(lifeline)
         _serve(sock, progress)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent is gone or killed us; nothing to report
