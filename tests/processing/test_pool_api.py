@@ -158,6 +158,14 @@ def test_star_unpacks_tuples_only(pool):
     assert list(pool.star().imap(add, [(1, 2), (3, 4)])) == [3, 7]
     assert sorted(pool.star().unordered_imap(add, [(1, 2), (3, 4)])) == [3, 7]
     assert pool.star().map(add, zip([1, 2], [10, 20], strict=True)) == [11, 22]
+    assert pool.star().star().map(add, [(1, 2)]) == [3]
+
+
+def test_a_star_call_with_a_list_item_says_why_it_failed(pool):
+    with pytest.raises(TypeError) as info:
+        pool.star().map(pow, [[2, 3]])
+    assert any("star() unpacks tuples only" in note and "a list" in note
+               for note in info.value.__notes__)
 
 
 def test_map_accepts_any_iterable(pool):
@@ -171,6 +179,17 @@ def test_map_accepts_any_iterable(pool):
 def test_not_callable_is_refused(pool):
     with pytest.raises(TypeError, match="needs a function"):
         pool.map(42, [1])
+
+
+def test_an_skprocess_instance_is_refused_with_the_fix(pool):
+    from suitkaise.processing import Skprocess
+
+    class Job(Skprocess):
+        def __run__(self):
+            pass
+
+    with pytest.raises(TypeError, match="takes an Skprocess class, not an instance"):
+        pool.map(Job(), [1])
 
 
 def test_unserializable_function_names_itself(pool):
@@ -227,6 +246,66 @@ def test_asynced_modifier_is_awaitable(pool):
 
     a, b, c, d = asyncio.run(asyncio.wait_for(main(), TIMEOUT))
     assert a == b == [0, 2, 4] and sorted(c) == [0, 2, 4] and d == [3]
+
+
+def slow_items(count: int, pause: float, pulled: list[int]):
+    for i in range(count):
+        time.sleep(pause)
+        pulled.append(i)
+        yield i
+
+
+@pytest.mark.parametrize("call", ["map", "imap", "unordered_imap"])
+def test_a_timeout_bounds_the_reading_of_a_slow_input(pool, call):
+    pulled: list[int] = []
+    with pytest.raises(PoolTimeoutError):
+        list(getattr(pool, call).timeout(0.3)(double, slow_items(100, 0.05, pulled)))
+    assert len(pulled) < 50  # (all 100 take 5 s) it stopped at about the time asked
+
+
+def gated_items(gate: threading.Event, waited: list[bool]):
+    yield 1
+    waited.append(gate.wait(5.0))  # False: nobody opened the gate (the caller was stuck)
+    yield 2
+
+
+@pytest.mark.parametrize("call", ["map", "imap", "unordered_imap"])
+def test_background_returns_before_the_input_is_read(pool, call):
+    gate, waited = threading.Event(), []
+    future = getattr(pool, call).background()(double, gated_items(gate, waited))
+    gate.set()
+    assert sorted(future.result(TIMEOUT)) == [2, 4]
+    assert waited == [True]
+
+
+def test_asynced_leaves_the_event_loop_free_while_the_input_waits(pool):
+    gate, waited = threading.Event(), []
+
+    async def main():
+        async def open_gate():
+            gate.set()
+
+        opener = asyncio.ensure_future(open_gate())
+        results = await pool.map.asynced()(double, gated_items(gate, waited))
+        await opener
+        return results
+
+    assert asyncio.run(asyncio.wait_for(main(), TIMEOUT)) == [2, 4]
+    assert waited == [True]
+
+
+def test_a_timeout_does_not_fire_once_the_work_is_done(pool):
+    for _ in pool.imap.timeout(0.2)(double, [1]):
+        time.sleep(0.4)  # past the limit, with nothing left to do
+    assert pool.map.timeout(0)(double, []) == []
+    assert list(pool.unordered_imap.timeout(0)(double, [])) == []
+
+
+def test_wrong_modifier_arguments_name_the_call(pool):
+    with pytest.raises(TypeError, match=r"map\.timeout\(\): missing a required argument"):
+        pool.map.timeout()
+    with pytest.raises(TypeError, match=r"imap\.background\(\): too many"):
+        pool.imap.background(1)
 
 
 def test_other_modifiers_are_refused(pool):
@@ -539,6 +618,9 @@ def test_close_join_and_context_manager():
     assert not [pid for pid in pids if _alive(pid)]
     with pytest.raises(PoolClosedError):
         p.map(double, [1])
+    with pytest.raises(PoolClosedError):
+        with p:
+            pass
 
 
 def test_join_needs_close_first():
@@ -587,6 +669,14 @@ def test_bad_arguments_are_refused():
         Pool(1, progress="sometimes")
     with pytest.raises(ValueError):
         Pool(1, max_tasks_per_worker=0)
+    with pytest.raises(ValueError, match="fork, forkserver, spawn"):
+        Pool(1, start_method="bogus")
+    p = make_pool(workers=1)
+    try:
+        with pytest.raises(TypeError, match="join"):
+            p.join("soon")
+    finally:
+        p.terminate()
 
 
 def test_usable_from_several_threads(pool):

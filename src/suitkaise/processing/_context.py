@@ -92,13 +92,17 @@ def set_start_method(method: str | None) -> None:
     """
     global _override
     if method is not None:
-        if method not in METHODS:
-            raise ValueError(
-                f"start method must be one of {', '.join(METHODS)} or None, got {method!r}"
-            )
-        if method not in multiprocessing.get_all_start_methods():
-            raise ValueError(f"the {method!r} start method is not available on {sys.platform}")
+        _check_method(method)
     _override = method
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(
+            f"start method must be one of {', '.join(METHODS)} or None, got {method!r}"
+        )
+    if method not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"the {method!r} start method is not available on {sys.platform}")
 
 
 def get_start_method() -> str:
@@ -125,7 +129,10 @@ def default_start_method() -> str:
 
 def get_context(method: str | None = None) -> multiprocessing.context.BaseContext:
     """The multiprocessing context for *method* (default: :func:`get_start_method`)."""
-    method = method or get_start_method()
+    if method is None:
+        method = get_start_method()
+    else:
+        _check_method(method)
     if method == "forkserver":
         preload_in_forkserver()
     return multiprocessing.get_context(method)

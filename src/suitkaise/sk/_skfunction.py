@@ -232,6 +232,23 @@ class SkFunction(Generic[P, R]):
                 modifier=modifier,
             )
 
+    def _modifier(self, method: Callable[..., T], modifier: str) -> Callable[..., T]:
+        """*method* (``self._timeout``, ...) as the user calls it: wrong arguments name
+        the call they made, ``map.timeout(): missing a required argument: 'seconds'``,
+        not this class's internals."""
+
+        def modifier_call(*args: Any, **kwargs: Any) -> T:
+            try:
+                return method(*args, **kwargs)
+            except TypeError:
+                try:
+                    inspect.signature(method).bind(*args, **kwargs)
+                except TypeError as wrong:
+                    raise TypeError(f"{self._label}.{modifier}(): {wrong}") from None
+                raise
+
+        return modifier_call
+
     def _custom_call(self, modifier: str, *args: Any) -> Callable[..., Any] | None:
         """Build the modified callable from a custom implementation, if there is one."""
         impl = self._custom.get(modifier)
@@ -278,7 +295,7 @@ class SkFunction(Generic[P, R]):
             6
         """
         self._check_supported("timeout")
-        return self._timeout
+        return self._modifier(self._timeout, "timeout")
 
     def _timeout(self, seconds: float | None) -> Callable[P, R]:
         limit = _runners.check_timeout(seconds, name=self._label)
@@ -304,7 +321,7 @@ class SkFunction(Generic[P, R]):
             6
         """
         self._check_supported("background")
-        return self._background
+        return self._modifier(self._background, "background")
 
     def _background(self) -> Callable[P, Future[R]]:
         custom = self._custom_call("background")
@@ -332,7 +349,7 @@ class SkFunction(Generic[P, R]):
             6
         """
         self._check_supported("asynced")
-        return self._asynced
+        return self._modifier(self._asynced, "asynced")
 
     def _asynced(self) -> Callable[P, Coroutine[Any, Any, R]]:
         custom = self._custom_call("asynced")
@@ -370,7 +387,7 @@ class SkFunction(Generic[P, R]):
             'ok'
         """
         self._check_supported("retry")
-        return self._retry
+        return self._modifier(self._retry, "retry")
 
     def _retry(
         self,
@@ -409,7 +426,7 @@ class SkFunction(Generic[P, R]):
             [0, 1, 2]
         """
         self._check_supported("rate_limit")
-        return self._rate_limit
+        return self._modifier(self._rate_limit, "rate_limit")
 
     def _rate_limit(self, per_second: float) -> Callable[P, R]:
         rate = _runners.check_rate(per_second, name=self._label)

@@ -183,6 +183,7 @@ class Job:
         chunksize: int | None,
         windowed: bool,
         label: str,
+        seconds: float | None = None,
     ) -> None:
         self.lock = lock
         self.cond = threading.Condition(lock)
@@ -200,6 +201,9 @@ class Job:
         self.chunksize = chunksize
         self.windowed = windowed
         self.label = label
+        # A timeout bounds the whole call from here, the reading of its input included.
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
 
         self.seq: Any = None  # a list, tuple or range, sliced in place
         self.iterator: Iterator[Any] | None = None
@@ -421,6 +425,7 @@ class Job:
         step = 1
         clock = time.monotonic
         since = clock()
+        deadline = self.deadline
         try:
             while pulled + len(items) < room:
                 want = min(step, room - pulled - len(items))
@@ -431,9 +436,10 @@ class Job:
                     break  # the end of the input
                 now = clock()
                 step = min(step * 2, _MAX_STEP) if now - begun < _HAND_OVER else 1
-                if now - since >= _HAND_OVER or self.buf_off >= len(self.buf):
-                    if not self._hand_over(iterator, items, False, None):
-                        return  # the call ended meanwhile
+                late = deadline is not None and now >= deadline
+                if now - since >= _HAND_OVER or self.buf_off >= len(self.buf) or late:
+                    if not self._hand_over(iterator, items, False, None) or late:
+                        return  # the call ended meanwhile, or its time is up (next_reply says so)
                     pulled += len(items)
                     items = []
                     since = now
@@ -513,19 +519,21 @@ class Job:
                     self.fatal = error
                 self.cond.notify_all()
 
-    def next_reply(self, deadline: float | None, seconds: float | None = None) -> Reply | None:
+    def next_reply(self) -> Reply | None:
         """The next reply for the caller, waiting for it; None once every task is done.
 
         Raises the input iterator's error where it happened, the pool's fatal error,
-        or :class:`PoolTimeoutError` after *deadline* (a ``time.monotonic()`` value).
+        or :class:`PoolTimeoutError` once the call's time is up (and work is left).
         """
+        deadline = self.deadline
         while True:
             room = 0
             wake = False
             with self.cond:
                 while True:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise self._timed_out(seconds)
+                    if (deadline is not None and time.monotonic() >= deadline
+                            and not self._complete()):
+                        raise self._timed_out()
                     if self.closed:
                         raise self.fatal or PoolClosedError(
                             f"this {self.label}() call was cancelled while it waited")
@@ -553,7 +561,7 @@ class Job:
                     else:
                         left = deadline - time.monotonic()
                         if left <= 0:
-                            raise self._timed_out(seconds)
+                            raise self._timed_out()
                         self.cond.wait(left)
             if wake:
                 self.wake()
@@ -561,7 +569,8 @@ class Job:
                 return reply
             self.refill(room)
 
-    def _timed_out(self, seconds: float | None) -> PoolTimeoutError:
+    def _timed_out(self) -> PoolTimeoutError:
+        seconds = self.seconds
         return PoolTimeoutError(
             f"{self.label}() did not finish within {seconds}s ({self.consumed} results "
             "were ready); the workers still running its tasks were stopped",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -64,10 +63,6 @@ def _check_count(value: object, what: str, *, minimum: int = 1) -> int | None:
     return value
 
 
-def _deadline(seconds: float | None) -> float | None:
-    return None if seconds is None else time.monotonic() + seconds
-
-
 def _in_thread(job: Job, work: Callable[[], Any]) -> Future[Any]:
     """Run *work* in a new daemon thread; its outcome goes to the returned Future.
 
@@ -103,10 +98,10 @@ def _timeout(kind: str) -> Callable[[Pool, float | None], Callable[..., Any]]:
     def timeout(self: Pool, seconds: float | None) -> Callable[..., Any]:
         def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                  progress: bool | str | None = None) -> Any:
-            job = self._start(kind, fn, iterable, chunksize, kind != "map")
+            job = self._start(kind, fn, iterable, chunksize, kind != "map", seconds=seconds)
             if kind == "map":
-                return self._collect(job, progress, seconds)
-            return self._iterate(job, progress, seconds)
+                return self._collect(job, progress)
+            return self._iterate(job, progress)
         return call
     return timeout
 
@@ -115,7 +110,8 @@ def _background(kind: str) -> Callable[[Pool], Callable[..., Future[list[Any]]]]
     def background(self: Pool) -> Callable[..., Future[list[Any]]]:
         def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                  progress: bool | str | None = None) -> Future[list[Any]]:
-            job = self._start(kind, fn, iterable, chunksize, False)
+            # (the input is read in the thread too: the Future comes back at once)
+            job = self._start(kind, fn, iterable, chunksize, False, prefill=False)
             return _in_thread(job, lambda: self._collect(job, progress))
         return call
     return background
@@ -125,7 +121,8 @@ def _asynced(kind: str) -> Callable[[Pool], Callable[..., Any]]:
     def asynced(self: Pool) -> Callable[..., Any]:
         async def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                        progress: bool | str | None = None) -> list[Any]:
-            job = self._start(kind, fn, iterable, chunksize, False)
+            # (the input is read in the thread too: the event loop never waits for it)
+            job = self._start(kind, fn, iterable, chunksize, False, prefill=False)
             result: list[Any] = await _await_job(job, lambda: self._collect(job, progress))
             return result
         return call
@@ -279,7 +276,7 @@ class Pool:
         view.__dict__.update(self.__dict__)
         view._star = True
         view._owner = self._owner or self  # keeps the pool (and its finalizer) alive
-        del view.__dict__["_finalizer"]
+        view.__dict__.pop("_finalizer", None)  # (a view of a view has none)
         return view
 
     # -------------------------------------------------------------- the calls
@@ -320,7 +317,12 @@ class Pool:
         such as a ``sqlite3`` cursor, cannot be read there: pass ``list(cursor)`` or
         use :meth:`map`, which reads its input in the calling thread. A thread blocked
         in the input when the iterator is dropped stays blocked until the input
-        yields. Modifiers:
+        yields.
+
+        A failed task's exception is raised in its place and ends the iteration, as
+        with ``concurrent.futures``' ``Executor.map`` (``multiprocessing.Pool.imap``
+        would go on to the next results): no more tasks are handed out, and those
+        already handed out finish with their results dropped. Modifiers:
         ``imap.timeout(s)`` (the whole iteration must end within *s* seconds of the call),
         ``imap.background()`` (a ``Future`` of the list of results),
         ``imap.asynced()`` (an awaitable of the list).
@@ -343,7 +345,9 @@ class Pool:
     # ------------------------------------------------------------ machinery
 
     def _start(self, kind: str, fn: Any, iterable: Iterable[Any], chunksize: int | None,
-               windowed: bool) -> Job:
+               windowed: bool, *, seconds: float | None = None, prefill: bool = True) -> Job:
+        """Submit a call; *seconds* bounds all of it (from now); *prefill*: start
+        reading its input here (else the thread that collects its results does)."""
         if os.getpid() != self._pid:
             raise PoolClosedError(
                 f"this Pool belongs to process {self._pid}; a process that inherited it "
@@ -362,10 +366,12 @@ class Pool:
             chunksize=_check_count(chunksize, "chunksize") or self._chunksize,
             windowed=windowed,
             label=kind,
+            seconds=seconds,
         )
         try:
             backend.submit(job)  # (a Ctrl-C held back in there is raised as it returns)
-            job.prefill()
+            if prefill:
+                job.prefill()
         except KeyboardInterrupt:
             job.cancel(kill=True)  # as while waiting for results: its running tasks stop
             raise
@@ -384,6 +390,10 @@ class Pool:
                 )
             flags |= proto.FLAG_SKPROCESS
         elif not callable(fn):
+            if _is_skprocess(type(fn)):
+                raise TypeError(f"{kind}() takes an Skprocess class, not an instance: pass "
+                                f"{type(fn).__qualname__} itself; each item is the argument "
+                                "of its __init__")
             raise TypeError(f"{kind}() needs a function or an Skprocess class, got "
                             f"{type(fn).__name__}: {fn!r}")
         try:
@@ -393,19 +403,17 @@ class Pool:
             exc.add_note(f"while sending {name} to the pool's workers in {kind}()")
             raise
 
-    def _results(self, job: Job, progress: bool | str | None,
-                 seconds: float | None) -> _Results:
+    def _results(self, job: Job, progress: bool | str | None) -> _Results:
         choice = self._progress if progress is None else check_progress(progress)
         try:
             bar = open_bar(choice, job.total, job.label)
         except BaseException:
             job.cancel(kill=False)
             raise
-        return _Results(job, bar, seconds)
+        return _Results(job, bar)
 
-    def _collect(self, job: Job, progress: bool | str | None,
-                 seconds: float | None = None) -> list[Any]:
-        results = self._results(job, progress, seconds)
+    def _collect(self, job: Job, progress: bool | str | None) -> list[Any]:
+        results = self._results(job, progress)
         out: list[Any] = []
         try:
             while (values := results.next_values()) is not None:
@@ -417,9 +425,8 @@ class Pool:
             results.end()
         return out
 
-    def _iterate(self, job: Job, progress: bool | str | None,
-                 seconds: float | None = None) -> Iterator[Any]:
-        results = self._results(job, progress, seconds)
+    def _iterate(self, job: Job, progress: bool | str | None) -> Iterator[Any]:
+        results = self._results(job, progress)
         self._iterating.add(job)
         each = _each(results, self)
         next(each)  # started: its close() then clears its frame (and drops *results*)
@@ -439,6 +446,10 @@ class Pool:
         (it takes its input as its results are read): read it to its end, drop it, or
         leave the pool's ``with`` block, which ends it.
         """
+        if timeout is not None and (isinstance(timeout, bool)
+                                    or not isinstance(timeout, (int, float))):
+            raise TypeError(f"join() timeout must be a number of seconds or None, got "
+                            f"{type(timeout).__name__}: {timeout!r}")
         return self._backend.join(timeout)
 
     def terminate(self) -> None:
@@ -447,6 +458,8 @@ class Pool:
         self._backend.join(5.0)
 
     def __enter__(self) -> Pool:
+        with self._backend.lock:
+            self._backend.check_open()  # (as multiprocessing.Pool: it takes no new work)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -474,14 +487,12 @@ class _Results:
     by the cleanup thread (:mod:`._cleanup`), never by the collector itself.
     """
 
-    __slots__ = ("_bar", "_deadline", "_ended", "_error", "_job", "_pid", "_seconds")
+    __slots__ = ("_bar", "_ended", "_error", "_job", "_pid")
 
-    def __init__(self, job: Job, bar: Bar, seconds: float | None) -> None:
+    def __init__(self, job: Job, bar: Bar) -> None:
         self._pid = os.getpid()
         self._job = job
         self._bar = bar
-        self._seconds = seconds
-        self._deadline = _deadline(seconds)
         self._error: BaseException | None = None
         self._ended = False
 
@@ -496,7 +507,7 @@ class _Results:
         if self._ended:
             return None
         try:
-            reply = self._job.next_reply(self._deadline, self._seconds)
+            reply = self._job.next_reply()
             values, self._error = ([], None) if reply is None else decode(reply)
         except (PoolTimeoutError, KeyboardInterrupt):
             self.end(kill=True)
