@@ -224,29 +224,32 @@ class Dispatcher(Backend):
             return [s.proc.pid for s in self._slots if s is not None and not s.killed]
 
     def submit(self, job: Job) -> None:
-        with interrupts_held(), self.lock:
-            self.check_open()
-            job.fn_id = self._fn_ids.get(job.fn_bytes)
-            job.start(self._sizers.get((job.fn_bytes, job.flags)))
-            self._jobs.append(job)
-            self._fill()  # send the first chunks from this thread: no hand-off to wait for
-            signal = self._want_write
-        if signal:
-            self._signal()
+        with interrupts_held():
+            with self.lock:
+                self.check_open()
+                job.fn_id = self._fn_ids.get(job.fn_bytes)
+                job.start(self._sizers.get((job.fn_bytes, job.flags)))
+                self._jobs.append(job)
+                self._fill()  # send the first chunks from this thread: no hand-off to wait for
+                signal = self._want_write
+            if signal:
+                self._signal()
 
     def wake(self) -> None:
         """A job changed: hand out work, kill what must die (from the caller's thread)."""
-        with interrupts_held(), self.lock:
-            if self._state == _STOPPING:
-                return
-            self._housekeeping()
-            self._fill()
-            signal = self._want_write
-        if signal:
-            self._signal()
+        with interrupts_held():
+            with self.lock:
+                if self._state == _STOPPING:
+                    return
+                self._housekeeping()
+                self._fill()
+                signal = self._want_write
+            if signal:
+                self._signal()
 
     def _signal(self) -> None:
-        """Wake the dispatcher thread up."""
+        """Wake the dispatcher thread up (callers hold interrupts back: a Ctrl-C between
+        the flag and the byte would leave every later wake-up undone)."""
         if not self._woken:
             self._woken = True
             try:
@@ -255,17 +258,19 @@ class Dispatcher(Backend):
                 pass
 
     def close(self) -> None:
-        with self.lock:
-            if self._state == _RUNNING:
-                self._state = _CLOSING
-        self._signal()
+        with interrupts_held():
+            with self.lock:
+                if self._state == _RUNNING:
+                    self._state = _CLOSING
+            self._signal()
 
     def terminate(self) -> None:
-        with interrupts_held(), self.lock:
-            if self._state != _STOPPING:
-                self._stop("terminated", BrokenPoolError(
-                    "the Pool was terminated while this call was waiting for its results"))
-        self._signal()
+        with interrupts_held():
+            with self.lock:
+                if self._state != _STOPPING:
+                    self._stop("terminated", BrokenPoolError(
+                        "the Pool was terminated while this call was waiting for its results"))
+            self._signal()
         if threading.current_thread() is not self._thread:
             self._thread.join(5.0)
             if self._thread.is_alive():  # should not happen; never leave a worker behind

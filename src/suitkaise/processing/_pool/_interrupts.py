@@ -7,16 +7,24 @@ writes it to the worker's socket. Interrupted half-way, the chunk may be listed 
 never sent, or sent in part, and the call it belongs to waits for it forever (or its
 worker reads garbage). Inside ``with interrupts_held():`` a SIGINT is only noted; the
 handler that was in place gets it as the block ends, so the interrupt is raised just
-after.
+after. (Serializing a chunk's arguments, which may run the user's own code, happens
+inside such a block.)
 
 Only a handler installed from Python can raise there (the default one raises
 ``KeyboardInterrupt``); with ``SIG_DFL``, ``SIG_IGN`` or a handler set from C nothing
-is held. Other threads get no signals, so nothing is held there either.
+is held. Other threads get no signals, and a subinterpreter cannot set handlers, so
+nothing is held there either. Only SIGINT is held: a handler of another signal that
+raises (an alarm used as a timeout, say) can still cut such a block short.
+
+Left in place by accident (another signal's handler raised while the handlers were
+being swapped), the noting handler passes a SIGINT on to the previous one; a child
+forked by another thread while a block is open gets the previous handler back.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import threading
 from types import FrameType, TracebackType
@@ -42,30 +50,83 @@ class _NotHeld:
 
 _NOT_HELD = _NotHeld()
 
+# The open blocks, outermost first (main thread only; read by a forked child).
+_open: list[_Held] = []
+
 
 class _Held:
     """Installs a handler that only notes a SIGINT; puts the previous one back."""
 
-    __slots__ = ("caught", "frame", "previous")
+    __slots__ = ("active", "caught", "frame", "previous")
 
     def __init__(self, previous: Any) -> None:
         self.previous = previous
+        self.active = False
         self.caught = False
         self.frame: FrameType | None = None
 
     def _note(self, signum: int, frame: FrameType | None) -> None:
-        if not self.caught:
-            self.caught = True
-            self.frame = frame
+        if self.active:
+            if not self.caught:
+                self.caught = True
+                self.frame = frame
+            return
+        _put_back(self.previous)  # left in place by accident: pass it on
+        self.previous(signum, frame)
 
     def __enter__(self) -> None:
-        _handlers.signal(signal.SIGINT, self._note)
+        self.active = True
+        try:
+            _handlers.signal(signal.SIGINT, self._note)
+            _open.append(self)
+        except ValueError:  # not the main interpreter: its signals are not ours to handle
+            self.active = False
+        except BaseException:  # a handler (the one in place, or another's) raised here
+            self.active = False
+            if _open and _open[-1] is self:
+                _open.pop()
+            _put_back(self.previous)
+            raise
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        _handlers.signal(signal.SIGINT, self.previous)
+        if not self.active:
+            return
+        self.active = False
+        if _open and _open[-1] is self:
+            _open.pop()
+        _put_back(self.previous)
         if self.caught:
             self.previous(signal.SIGINT, self.frame)
+
+
+def _put_back(handler: Any) -> None:
+    """Install *handler* for SIGINT (a handler of another signal raising on the way
+    does not stop it: it is raised once *handler* is in place)."""
+    error: BaseException | None = None
+    while True:
+        try:
+            _handlers.signal(signal.SIGINT, handler)
+            break
+        except ValueError:  # not the main interpreter, or not the main thread (a fork)
+            return
+        except BaseException as exc:  # (run before the swap: try again)
+            error = error or exc
+    if error is not None:
+        raise error
+
+
+def _after_fork_in_child() -> None:
+    # The block stays open for good in the child (the thread that opened it is not
+    # there): give the child the handler it had before the first one opened.
+    if _open:
+        outermost = _open[0]
+        _open.clear()
+        _put_back(outermost.previous)
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows, which has no fork)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def interrupts_held() -> _Held | _NotHeld:

@@ -42,6 +42,7 @@ from .._errors import RemoteTraceback
 from . import _protocol as proto
 from ._chunking import GUIDED_FLOOR, RAMP, TARGET_BYTES, ChunkSizer
 from ._errors import PoolClosedError, PoolTimeoutError
+from ._interrupts import interrupts_held
 
 __all__ = ("Chunk", "Job", "Reply", "decode", "take_next")
 
@@ -603,20 +604,24 @@ class Job:
 
     def cancel(self, *, kill: bool, error: BaseException | None = None) -> None:
         """The caller is done: hand out nothing more; with *kill*, stop its running tasks.
-        A thread still waiting for a reply raises *error* (or :class:`PoolClosedError`)."""
-        with self.cond:
-            if error is not None and self.fatal is None and not self.closed:
-                self.fatal = error
-            self.cond.notify_all()
-            if self.closed and not (kill and not self.kill):
-                return
-            self.closed = True
-            kill = kill and self.inflight > 0
-            self.kill = self.kill or kill
-            self.ready.clear()
-            self.requeue.clear()
-            self.iterator = None
-            self.buf.clear()  # (in place: a feeder thread may hold it)
-            self.buf_off = 0
-            self.room.notify_all()
-        self.wake()  # drop the job, kill its workers, or let a closing pool finish
+        A thread still waiting for a reply raises *error* (or :class:`PoolClosedError`).
+
+        (A second Ctrl-C must not land between marking the job killed and waking the
+        dispatcher: a repeated cancel sees the mark and returns, and the kill is lost.)"""
+        with interrupts_held():
+            with self.cond:
+                if error is not None and self.fatal is None and not self.closed:
+                    self.fatal = error
+                self.cond.notify_all()
+                if self.closed and not (kill and not self.kill):
+                    return
+                self.closed = True
+                kill = kill and self.inflight > 0
+                self.kill = self.kill or kill
+                self.ready.clear()
+                self.requeue.clear()
+                self.iterator = None
+                self.buf.clear()  # (in place: a feeder thread may hold it)
+                self.buf_off = 0
+                self.room.notify_all()
+            self.wake()  # drop the job, kill its workers, or let a closing pool finish

@@ -63,29 +63,29 @@ def _check_count(value: object, what: str, *, minimum: int = 1) -> int | None:
     return value
 
 
-def _in_thread(job: Job, work: Callable[[], Any]) -> Future[Any]:
+def _in_thread(results: _Results, work: Callable[[], Any]) -> Future[Any]:
     """Run *work* in a new daemon thread; its outcome goes to the returned Future.
 
-    Cancelling the Future before the thread starts cancels the job too.
+    Cancelling the Future before the thread starts cancels the call too.
     """
-    future = start_in_thread(work, (), {}, name=f"Pool.{job.label}")
+    future = start_in_thread(work, (), {}, name=f"Pool.{results.job.label}")
 
     def cancelled(f: Future[Any]) -> None:
         if f.cancelled():
-            job.cancel(kill=True)
+            results.end(kill=True)
 
     future.add_done_callback(cancelled)
     return future
 
 
-async def _await_job(job: Job, work: Callable[[], Any]) -> Any:
+async def _await_job(results: _Results, work: Callable[[], Any]) -> Any:
     import asyncio
 
-    future = _in_thread(job, work)
+    future = _in_thread(results, work)
     try:
         return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
-        job.cancel(kill=True)
+        results.end(kill=True)
         raise
 
 
@@ -98,10 +98,11 @@ def _timeout(kind: str) -> Callable[[Pool, float | None], Callable[..., Any]]:
     def timeout(self: Pool, seconds: float | None) -> Callable[..., Any]:
         def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                  progress: bool | str | None = None) -> Any:
-            job = self._start(kind, fn, iterable, chunksize, kind != "map", seconds=seconds)
+            results = self._start(kind, fn, iterable, chunksize, kind != "map", progress,
+                                  seconds=seconds)
             if kind == "map":
-                return self._collect(job, progress)
-            return self._iterate(job, progress)
+                return self._collect(results)
+            return self._iterate(results)
         return call
     return timeout
 
@@ -111,8 +112,8 @@ def _background(kind: str) -> Callable[[Pool], Callable[..., Future[list[Any]]]]
         def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                  progress: bool | str | None = None) -> Future[list[Any]]:
             # (the input is read in the thread too: the Future comes back at once)
-            job = self._start(kind, fn, iterable, chunksize, False, prefill=False)
-            return _in_thread(job, lambda: self._collect(job, progress))
+            results = self._start(kind, fn, iterable, chunksize, False, progress, prefill=False)
+            return _in_thread(results, lambda: self._collect(results))
         return call
     return background
 
@@ -122,8 +123,8 @@ def _asynced(kind: str) -> Callable[[Pool], Callable[..., Any]]:
         async def call(fn: Any, iterable: Iterable[Any], /, *, chunksize: int | None = None,
                        progress: bool | str | None = None) -> list[Any]:
             # (the input is read in the thread too: the event loop never waits for it)
-            job = self._start(kind, fn, iterable, chunksize, False, prefill=False)
-            result: list[Any] = await _await_job(job, lambda: self._collect(job, progress))
+            results = self._start(kind, fn, iterable, chunksize, False, progress, prefill=False)
+            result: list[Any] = await _await_job(results, lambda: self._collect(results))
             return result
         return call
     return asynced
@@ -204,15 +205,7 @@ class Pool:
         self._pid = os.getpid()
         self._star = False
         self._owner: Pool | None = None
-        if cluster is None:
-            self._backend = make_backend(
-                "local",
-                workers=count,
-                start_method=start_method,
-                max_tasks_per_worker=max_tasks,
-                crash_retries=retries,
-            )
-        else:
+        if cluster is not None:
             local_only = (("start_method", start_method), ("max_tasks_per_worker", max_tasks))
             for name, value in local_only:
                 if value is not None:
@@ -220,11 +213,27 @@ class Pool:
                         f"{name} is for local workers; a cluster's workers are started and "
                         "recycled by the cluster (see `dask worker --help`: --lifetime)"
                     )
-            self._backend = make_backend(
-                "dask", cluster=cluster, workers=None if workers is None else count,
-                crash_retries=retries,
-            )
-        self._finalizer = weakref.finalize(self, _release, self._backend)
+        backend = None
+        try:
+            if cluster is None:
+                backend = make_backend(
+                    "local",
+                    workers=count,
+                    start_method=start_method,
+                    max_tasks_per_worker=max_tasks,
+                    crash_retries=retries,
+                )
+            else:
+                backend = make_backend(
+                    "dask", cluster=cluster, workers=None if workers is None else count,
+                    crash_retries=retries,
+                )
+            self._backend = backend
+            self._finalizer = weakref.finalize(self, _release, backend)
+        except BaseException:  # (a Ctrl-C before the finalizer exists: nothing would stop it)
+            if backend is not None:
+                backend.terminate()
+            raise
         _cleanup.watch_exit()
         _cleanup.ready()
         # The imap / unordered_imap calls whose iterators are still open (a with block
@@ -300,7 +309,7 @@ class Pool:
         tasks; ``map.background()(fn, data)`` returns a ``Future``;
         ``await map.asynced()(fn, data)`` waits without blocking the event loop.
         """
-        return self._collect(self._start("map", fn, iterable, chunksize, False), progress)
+        return self._collect(self._start("map", fn, iterable, chunksize, False, progress))
 
     @sk(supported=_MODIFIERS, timeout=_timeout("imap"), background=_background("imap"),
         asynced=_asynced("imap"))
@@ -327,7 +336,7 @@ class Pool:
         ``imap.background()`` (a ``Future`` of the list of results),
         ``imap.asynced()`` (an awaitable of the list).
         """
-        return self._iterate(self._start("imap", fn, iterable, chunksize, True), progress)
+        return self._iterate(self._start("imap", fn, iterable, chunksize, True, progress))
 
     @sk(supported=_MODIFIERS, timeout=_timeout("unordered_imap"),
         background=_background("unordered_imap"), asynced=_asynced("unordered_imap"))
@@ -340,14 +349,20 @@ class Pool:
         Modifiers as for :meth:`imap`; ``.background()`` and ``.asynced()`` give the
         list of results in completion order.
         """
-        return self._iterate(self._start("unordered_imap", fn, iterable, chunksize, True), progress)
+        return self._iterate(self._start("unordered_imap", fn, iterable, chunksize, True,
+                                         progress))
 
     # ------------------------------------------------------------ machinery
 
     def _start(self, kind: str, fn: Any, iterable: Iterable[Any], chunksize: int | None,
-               windowed: bool, *, seconds: float | None = None, prefill: bool = True) -> Job:
+               windowed: bool, progress: bool | str | None, *, seconds: float | None = None,
+               prefill: bool = True) -> _Results:
         """Submit a call; *seconds* bounds all of it (from now); *prefill*: start
-        reading its input here (else the thread that collects its results does)."""
+        reading its input here (else the thread that collects its results does).
+
+        Its results object exists before the call is submitted: from then on, an
+        interrupt anywhere (even before the caller holds it) ends the call, here or
+        when the object is collected."""
         if os.getpid() != self._pid:
             raise PoolClosedError(
                 f"this Pool belongs to process {self._pid}; a process that inherited it "
@@ -368,17 +383,19 @@ class Pool:
             label=kind,
             seconds=seconds,
         )
+        choice = self._progress if progress is None else check_progress(progress)
+        results = _Results(job, open_bar(choice, job.total, job.label))
         try:
             backend.submit(job)  # (a Ctrl-C held back in there is raised as it returns)
             if prefill:
                 job.prefill()
         except KeyboardInterrupt:
-            job.cancel(kill=True)  # as while waiting for results: its running tasks stop
+            results.end(kill=True)  # as while waiting for results: its running tasks stop
             raise
         except BaseException:
-            job.cancel(kill=False)
+            results.end()
             raise
-        return job
+        return results
 
     def _task(self, kind: str, fn: Any) -> tuple[bytes, int]:
         flags = proto.FLAG_STAR if self._star else 0
@@ -403,17 +420,7 @@ class Pool:
             exc.add_note(f"while sending {name} to the pool's workers in {kind}()")
             raise
 
-    def _results(self, job: Job, progress: bool | str | None) -> _Results:
-        choice = self._progress if progress is None else check_progress(progress)
-        try:
-            bar = open_bar(choice, job.total, job.label)
-        except BaseException:
-            job.cancel(kill=False)
-            raise
-        return _Results(job, bar)
-
-    def _collect(self, job: Job, progress: bool | str | None) -> list[Any]:
-        results = self._results(job, progress)
+    def _collect(self, results: _Results) -> list[Any]:
         out: list[Any] = []
         try:
             while (values := results.next_values()) is not None:
@@ -425,9 +432,8 @@ class Pool:
             results.end()
         return out
 
-    def _iterate(self, job: Job, progress: bool | str | None) -> Iterator[Any]:
-        results = self._results(job, progress)
-        self._iterating.add(job)
+    def _iterate(self, results: _Results) -> Iterator[Any]:
+        self._iterating.add(results.job)
         each = _each(results, self)
         next(each)  # started: its close() then clears its frame (and drops *results*)
         return each
@@ -487,14 +493,14 @@ class _Results:
     by the cleanup thread (:mod:`._cleanup`), never by the collector itself.
     """
 
-    __slots__ = ("_bar", "_ended", "_error", "_job", "_pid")
+    __slots__ = ("_bar", "_ended", "_error", "_pid", "job")
 
     def __init__(self, job: Job, bar: Bar) -> None:
         self._pid = os.getpid()
-        self._job = job
+        self.job = job
         self._bar = bar
         self._error: BaseException | None = None
-        self._ended = False
+        self._ended = False  # (last: __del__ leaves a half-made object alone)
 
     def next_values(self) -> list[Any] | None:
         """The results of the next reply; ``None`` once there are no more. Raises the
@@ -507,7 +513,7 @@ class _Results:
         if self._ended:
             return None
         try:
-            reply = self._job.next_reply()
+            reply = self.job.next_reply()
             values, self._error = ([], None) if reply is None else decode(reply)
         except (PoolTimeoutError, KeyboardInterrupt):
             self.end(kill=True)
@@ -525,12 +531,12 @@ class _Results:
         """The caller is done: cancel the job (with *kill*, stop its running tasks)."""
         if self._ended and not kill:
             return
+        self.job.cancel(kill=kill)  # (before the flag: interrupted here, it is done again)
         self._ended = True
-        self._job.cancel(kill=kill)
         self._bar.close()
 
     def __del__(self) -> None:
-        if not self._ended and self._pid == os.getpid():  # (not in a forked child)
+        if not getattr(self, "_ended", True) and self._pid == os.getpid():  # (not in a fork)
             _cleanup.later(self.end)
 
 
