@@ -45,6 +45,7 @@ from .... import cerial
 from .. import _protocol as proto
 from .._chunking import SizerCache
 from .._errors import BrokenPoolError, WorkerDiedError
+from .._interrupts import interrupts_held
 from .._job import Chunk, Job, Reply, take_next
 from .._recent import Recent
 from ._base import CLOSING, RUNNING, Backend
@@ -177,7 +178,9 @@ class DaskBackend(Backend):
                 counts = {}  # keep the last count; submitting tells whether the cluster is there
             if counts:
                 self.workers = job.workers = sum(counts.values())
-        with self.lock:
+        # (SIGINT held: a Ctrl-C between taking a chunk and keeping its future would
+        # leave that chunk, maybe another thread's, waited for forever; see _interrupts)
+        with interrupts_held(), self.lock:
             self.check_open()
             sizer = self._sizers.get((job.fn_bytes, job.flags))
             job.start(sizer)
@@ -195,7 +198,7 @@ class DaskBackend(Backend):
     def wake(self) -> None:
         cancel: list[Future] = []
         restart: set[Any] = set()
-        with self.lock:
+        with interrupts_held(), self.lock:
             if self._state == _STOPPED:
                 return
             self._drop_closed(cancel, restart)
@@ -205,7 +208,7 @@ class DaskBackend(Backend):
             self._cancel(cancel, restart)
 
     def close(self) -> None:
-        with self.lock:
+        with interrupts_held(), self.lock:
             if self._state == _RUNNING:
                 self._state = _CLOSING
             self._maybe_finish()
@@ -213,7 +216,7 @@ class DaskBackend(Backend):
             self._release_client()
 
     def terminate(self) -> None:
-        with self.lock:
+        with interrupts_held(), self.lock:
             futures = self._stop("terminated", BrokenPoolError(
                 "the Pool was terminated while this call was waiting for its results"))
         if futures:
