@@ -164,7 +164,7 @@ def test_star_unpacks_tuples_only(pool):
 def test_a_star_call_with_a_list_item_says_why_it_failed(pool):
     with pytest.raises(TypeError) as info:
         pool.star().map(pow, [[2, 3]])
-    assert any("star() unpacks tuples only" in note and "a list" in note
+    assert any("star() unpacks tuples only" in note and "of type list" in note
                for note in info.value.__notes__)
 
 
@@ -621,6 +621,15 @@ def test_close_join_and_context_manager():
     with pytest.raises(PoolClosedError):
         with p:
             pass
+
+
+def test_a_refused_call_draws_no_progress_bar(capfd):
+    p = make_pool(workers=1, progress="always")
+    p.close()
+    assert p.join(TIMEOUT)
+    with pytest.raises(PoolClosedError):
+        p.map(double, range(10))
+    assert capfd.readouterr().err == ""
 
 
 def test_join_needs_close_first():

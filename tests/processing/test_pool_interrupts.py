@@ -163,6 +163,29 @@ def test_a_child_forked_during_a_block_gets_the_handler_back():
         os.close(write_end)
 
 
+def test_a_child_forked_as_a_block_opens_gets_the_handler_back():
+    held = interrupts_held()
+    held.active = True  # the noting handler is in place, the block not yet entered
+    signal.signal(signal.SIGINT, held._note)
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.raise_signal(signal.SIGINT)
+                os.write(write_end, b"ignored")
+            except KeyboardInterrupt:
+                os.write(write_end, b"raised")
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read_end, 16) == b"raised"
+    finally:
+        held.active = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.close(read_end)
+        os.close(write_end)
+
+
 # ------------------------------------------------------- Ctrl-C inside the pool's calls
 
 

@@ -441,6 +441,15 @@ def test_argument_errors_name_the_callable() -> None:
         Counter().bump.timeout(-1)
 
 
+def test_wrong_modifier_arguments_name_the_call_and_help_shows_them() -> None:
+    with pytest.raises(TypeError, match=r"add\.timeout\(\): missing a required argument"):
+        add.timeout()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"bump\.background\(\): too many positional"):
+        Counter().bump.background(1)  # type: ignore[call-arg]
+    assert list(inspect.signature(add.timeout).parameters) == ["seconds"]
+    assert add.retry.__qualname__ == "add.retry"
+
+
 def test_timeout_zero_is_allowed() -> None:
     release = threading.Event()
     try:

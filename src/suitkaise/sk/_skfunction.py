@@ -247,6 +247,9 @@ class SkFunction(Generic[P, R]):
                     raise TypeError(f"{self._label}.{modifier}(): {wrong}") from None
                 raise
 
+        functools.update_wrapper(modifier_call, method)  # (its signature, for help())
+        modifier_call.__name__ = modifier
+        modifier_call.__qualname__ = f"{self._label}.{modifier}"
         return modifier_call
 
     def _custom_call(self, modifier: str, *args: Any) -> Callable[..., Any] | None:

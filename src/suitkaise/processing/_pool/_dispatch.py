@@ -163,10 +163,11 @@ class Dispatcher(Backend):
             # Like multiprocessing.Pool: start every worker now, from the main thread: a
             # worker's kernel death signal is tied to the thread that started it (the main
             # thread lives as long as the process), and a fork happens where the user
-            # made the pool, not later, when other threads may hold locks. Starting a
-            # spawn or forkserver worker takes well under a millisecond here (the child
-            # sets itself up on its own); from the dispatcher thread it would wait for
-            # the GIL while the caller's first map runs (measured: the first spawn 5 ms late).
+            # made the pool, not later, when other threads may hold locks. Spawn and
+            # forkserver workers too: the constructor takes a few milliseconds more (the
+            # first forkserver pool also starts the fork server, about 30 ms), as with
+            # multiprocessing.Pool, but from the dispatcher thread a start waits for the
+            # GIL while the caller's first map runs (measured: the first spawn 5 ms late).
             self._start_now()
         # Otherwise the dispatcher thread (which lives as long as the pool) starts every
         # worker, and each gets work as soon as it exists, while the next ones start.

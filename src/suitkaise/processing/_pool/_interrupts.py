@@ -50,9 +50,6 @@ class _NotHeld:
 
 _NOT_HELD = _NotHeld()
 
-# The open blocks, outermost first (main thread only; read by a forked child).
-_open: list[_Held] = []
-
 
 class _Held:
     """Installs a handler that only notes a SIGINT; puts the previous one back."""
@@ -78,13 +75,10 @@ class _Held:
         self.active = True
         try:
             _handlers.signal(signal.SIGINT, self._note)
-            _open.append(self)
         except ValueError:  # not the main interpreter: its signals are not ours to handle
             self.active = False
         except BaseException:  # a handler (the one in place, or another's) raised here
             self.active = False
-            if _open and _open[-1] is self:
-                _open.pop()
             _put_back(self.previous)
             raise
 
@@ -93,8 +87,6 @@ class _Held:
         if not self.active:
             return
         self.active = False
-        if _open and _open[-1] is self:
-            _open.pop()
         _put_back(self.previous)
         if self.caught:
             self.previous(signal.SIGINT, self.frame)
@@ -117,12 +109,13 @@ def _put_back(handler: Any) -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The block stays open for good in the child (the thread that opened it is not
-    # there): give the child the handler it had before the first one opened.
-    if _open:
-        outermost = _open[0]
-        _open.clear()
-        _put_back(outermost.previous)
+    # A block open in the parent stays open for good in the child (the thread that
+    # opened it is not there): give the child the handler from before the first one.
+    handler = first = _handlers.getsignal(signal.SIGINT)
+    while getattr(handler, "__func__", None) is _Held._note:
+        handler = handler.__self__.previous
+    if handler is not first:
+        _put_back(handler)
 
 
 if hasattr(os, "register_at_fork"):  # (not on Windows, which has no fork)

@@ -606,15 +606,14 @@ class Job:
         """The caller is done: hand out nothing more; with *kill*, stop its running tasks.
         A thread still waiting for a reply raises *error* (or :class:`PoolClosedError`).
 
-        (A second Ctrl-C must not land between marking the job killed and waking the
-        dispatcher: a repeated cancel sees the mark and returns, and the kill is lost.)"""
-        with interrupts_held():
-            with self.cond:
-                if error is not None and self.fatal is None and not self.closed:
-                    self.fatal = error
-                self.cond.notify_all()
-                if self.closed and not (kill and not self.kill):
-                    return
+        (A Ctrl-C may cut the wake-up that carries a kill short: a job marked killed
+        wakes the dispatcher at every cancel, so the next one carries it.)"""
+        with interrupts_held(), self.cond:
+            if error is not None and self.fatal is None and not self.closed:
+                self.fatal = error
+            self.cond.notify_all()
+            again = self.closed and not (kill and not self.kill)
+            if not again:
                 self.closed = True
                 kill = kill and self.inflight > 0
                 self.kill = self.kill or kill
@@ -624,4 +623,6 @@ class Job:
                 self.buf.clear()  # (in place: a feeder thread may hold it)
                 self.buf_off = 0
                 self.room.notify_all()
+            killed = self.kill
+        if not again or killed:
             self.wake()  # drop the job, kill its workers, or let a closing pool finish

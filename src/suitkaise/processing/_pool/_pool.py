@@ -384,9 +384,10 @@ class Pool:
             seconds=seconds,
         )
         choice = self._progress if progress is None else check_progress(progress)
-        results = _Results(job, open_bar(choice, job.total, job.label))
+        results = _Results(job, Bar())
         try:
             backend.submit(job)  # (a Ctrl-C held back in there is raised as it returns)
+            results.bar = open_bar(choice, job.total, job.label)  # (a refused call shows none)
             if prefill:
                 job.prefill()
         except KeyboardInterrupt:
@@ -493,12 +494,12 @@ class _Results:
     by the cleanup thread (:mod:`._cleanup`), never by the collector itself.
     """
 
-    __slots__ = ("_bar", "_ended", "_error", "_pid", "job")
+    __slots__ = ("_ended", "_error", "_pid", "bar", "job")
 
     def __init__(self, job: Job, bar: Bar) -> None:
         self._pid = os.getpid()
         self.job = job
-        self._bar = bar
+        self.bar = bar
         self._error: BaseException | None = None
         self._ended = False  # (last: __del__ leaves a half-made object alone)
 
@@ -524,7 +525,7 @@ class _Results:
         if reply is None:
             self.end()
             return None
-        self._bar.update(len(values))
+        self.bar.update(len(values))
         return values
 
     def end(self, kill: bool = False) -> None:
@@ -533,7 +534,7 @@ class _Results:
             return
         self.job.cancel(kill=kill)  # (before the flag: interrupted here, it is done again)
         self._ended = True
-        self._bar.close()
+        self.bar.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_ended", True) and self._pid == os.getpid():  # (not in a fork)

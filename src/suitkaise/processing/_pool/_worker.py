@@ -137,8 +137,8 @@ def run_chunk(fn: Any, items: Any, flags: int, start: int,
         return out, failure.error, failure.tb
     except BaseException as exc:  # the task's own error, whatever it is, goes back
         if star and isinstance(exc, TypeError) and not isinstance(items[len(out)], tuple):
-            exc.add_note(f"star() unpacks tuples only: this task's item, a "
-                         f"{type(items[len(out)]).__name__}, was passed as one argument")
+            exc.add_note(f"star() unpacks tuples only: this task's item (of type "
+                         f"{type(items[len(out)]).__name__}) was passed as one argument")
         return out, exc, _format(exc)
     return out, None, None
 
