@@ -14,8 +14,8 @@ import pytest
 from _support import TIMEOUT
 from test_pool_support import make_pool, wait_for
 
-from suitkaise.processing._pool import _interrupts
-from suitkaise.processing._pool._interrupts import interrupts_held
+from suitkaise.processing import _interrupts
+from suitkaise.processing._interrupts import interrupts_held
 from suitkaise.processing._pool._job import Job
 
 

@@ -337,8 +337,16 @@ class Receiver:
             data = os.read(self._fd, _CHUNK)
             if not data:
                 raise EOFError("the other process closed the connection")
-        while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
-            data += self._read_more(_CHUNK)
+        # Interrupted while the rest of a message comes (Ctrl-C), what has come is kept
+        # in _rest: the next recv() goes on with the same message.
+        try:
+            while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
+                data += self._read_more(_CHUNK)
+        except EOFError:
+            raise
+        except BaseException:
+            self._rest = data
+            raise
         (size,) = _LENGTH.unpack_from(data)
         start = 4
         if size == -1:
@@ -349,14 +357,20 @@ class Receiver:
             self._rest = data[end:]
             return data[start:end]
         self._rest = b""
-        have = data[start:]
+        head, have = data[:start], data[start:]
         if size <= _LARGE:
             chunks = [have]
             left = size - len(have)
-            while left:
-                more = self._read_more(left)
-                chunks.append(more)
-                left -= len(more)
+            try:
+                while left:
+                    more = self._read_more(left)
+                    chunks.append(more)
+                    left -= len(more)
+            except EOFError:
+                raise
+            except BaseException:
+                self._rest = head + b"".join(chunks)
+                raise
             return b"".join(chunks)
         if reuse and size <= KEEP_BUFFER:
             if len(self._buffer) < size:
@@ -366,12 +380,19 @@ class Receiver:
             view = memoryview(bytearray(size))
         done = len(have)
         view[:done] = have
-        while done < size:
-            self._await_more()
-            count = os.readv(self._fd, [view[done:]])
-            if not count:
-                raise EOFError("the other process closed the connection in the middle of a message")
-            done += count
+        try:
+            while done < size:
+                self._await_more()
+                count = os.readv(self._fd, [view[done:]])
+                if not count:
+                    raise EOFError(
+                        "the other process closed the connection in the middle of a message")
+                done += count
+        except EOFError:
+            raise
+        except BaseException:
+            self._rest = head + bytes(view[:done])
+            raise
         return view if reuse else view.obj  # type: ignore[return-value]
 
 

@@ -62,7 +62,8 @@ from ._errors import ProcessError, ProcessTimeoutError, RemoteTraceback
 from ._exitfd import exit_fd
 from ._fastfork import process_class
 from ._forkclose import close_in_children, forget
-from ._lifecycle import LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
+from ._interrupts import interrupts_held
+from ._lifecycle import INTERNALS, LIFECYCLE, RUN_SECTIONS, ForkPayload, reclaim
 from ._runner import (
     DEADLINE,
     RUN,
@@ -162,6 +163,9 @@ class ParentHandle:
             self._report_rx.watch(self.sentinel)
             self._tell_rx.watch(self.sentinel)
             _register(self)
+            # Here, not by the caller: a Ctrl-C right after this constructor returned
+            # would lose the only handle of a running child.
+            proc.__dict__[INTERNALS].handle = self
         except BaseException:
             # (Ctrl-C, say) a child nobody could reach or end: end it now.
             self.process.kill()
@@ -197,6 +201,7 @@ class ParentHandle:
         self._inbox: deque[bytes | bytearray | memoryview] = deque()
         self._report: bytes | bytearray | memoryview | None = None
         self._sentinel_ready = False
+        self._reaped = False  # _finish has taken the child's end in (see _finish)
         self._killed = False
         self._abnormal: ProcessError | None = None  # died without a report, or watchdog
         #: True once the child has exited and its outcome is settled.
@@ -245,27 +250,35 @@ class ParentHandle:
         return finished
 
     def listen(self, timeout: float | None) -> Any:
-        with self._lock:
-            data = self._inbox.popleft() if self._inbox else None
-            mine = (
-                data is None and not self._pumping and self._tell_in is not None and not self.done
-            )
+        # The pumping claim is made inside the try: a Ctrl-C between taking it and
+        # entering the try would leave it taken for good (every later wait hangs).
+        mine = False
+        data = None
+        try:
+            with self._lock:
+                data = self._inbox.popleft() if self._inbox else None
+                if (data is None and not self._pumping and self._tell_in is not None
+                        and not self.done):
+                    self._pumping = mine = True
             if mine:
-                self._pumping = True
-        if mine:
-            # The usual case: pump ourselves, and the next message comes straight to us.
-            try:
+                # The usual case: pump ourselves, and the next message comes straight to us.
                 started = None if timeout is None else time.monotonic()
                 taken = self._pump(timeout, take=True)
                 if taken is not _NOTHING:
                     return taken
-            finally:
+        except BaseException:
+            if data is not None:  # (interrupted with it in hand: it stays the next one)
+                with self._lock:
+                    self._inbox.appendleft(data)
+            raise
+        finally:
+            if mine:
                 with self._lock:  # (_stop_pumping, inline)
                     self._pumping = False
                     if self._waiting:
                         self._cond.notify_all()  # type: ignore[union-attr]
-            if started is not None:
-                timeout = max(timeout - (time.monotonic() - started), 0.0)  # type: ignore[operator]
+        if mine and started is not None:
+            timeout = max(timeout - (time.monotonic() - started), 0.0)  # type: ignore[operator]
         if data is None:
             found = self._await(
                 lambda: bool(self._inbox) or self._tell_in is None or self.done, timeout, take=True
@@ -278,14 +291,16 @@ class ParentHandle:
 
     def settle_if_idle(self) -> None:
         """Take in the outcome of an ended child, unless another thread is on it."""
-        with self._lock:
-            if self._pumping or self.done:
-                return
-            self._pumping = True
+        claimed = False
         try:
+            with self._lock:
+                if self._pumping or self.done:
+                    return
+                self._pumping = claimed = True
             self._pump(0)
         finally:
-            self._stop_pumping()
+            if claimed:
+                self._stop_pumping()
 
     def _stop_pumping(self) -> None:
         with self._lock:
@@ -304,30 +319,33 @@ class ParentHandle:
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
         pumped = False  # pump at least once, so that timeout=0 still sees what has arrived
         while True:
-            with self._lock:
-                while True:
-                    if predicate():
-                        return True
-                    remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-                    if remaining == 0.0 and (pumped or self._pumping):
-                        return False
-                    if not self._pumping:
-                        self._pumping = True
-                        break
-                    if self._cond is None:
-                        self._cond = threading.Condition(self._lock)
-                    self._waiting += 1
-                    try:
-                        self._cond.wait(remaining)
-                    finally:
-                        self._waiting -= 1
-            pumped = True
+            claimed = False  # (taken inside the try, as in listen())
             try:
+                with self._lock:
+                    while True:
+                        if predicate():
+                            return True
+                        remaining = (None if deadline is None
+                                     else max(deadline - time.monotonic(), 0.0))
+                        if remaining == 0.0 and (pumped or self._pumping):
+                            return False
+                        if not self._pumping:
+                            self._pumping = claimed = True
+                            break
+                        if self._cond is None:
+                            self._cond = threading.Condition(self._lock)
+                        self._waiting += 1
+                        try:
+                            self._cond.wait(remaining)
+                        finally:
+                            self._waiting -= 1
+                pumped = True
                 taken = self._pump(remaining, take)
                 if taken is not _NOTHING:
                     return _Message(taken)
             finally:
-                self._stop_pumping()
+                if claimed:
+                    self._stop_pumping()
 
     # ------------------------------------------------------------------ pumping
 
@@ -337,6 +355,9 @@ class ParentHandle:
         Returns the message taken for a listener (see :meth:`_await`), decoded, else
         :data:`_NOTHING`.
         """
+        if self._sentinel_ready:  # an earlier _finish was interrupted: go on with it
+            self._finish()
+            return _NOTHING
         if self.watch_deadlines:
             timeout = WATCHDOG_POLL if timeout is None else min(timeout, WATCHDOG_POLL)
         if self._tell_in is not None and self._tell_rx.buffered:
@@ -442,39 +463,49 @@ class ParentHandle:
             pass
 
     def _finish(self) -> None:
-        """The child is gone: settle the outcome and update the instance."""
-        _unregister(self)
-        self._fork_payload = None
-        self.process.join()
-        self.exitcode = self.process.exitcode
-        self._drain()  # (a message cut short by the death ends at the exit descriptor)
-        self._report_rx.unwatch()
-        self._tell_rx.unwatch()
-        self.process.close()  # releases the sentinel and the fork pipes now, not at GC
-        if self._own_sentinel:
-            self._own_sentinel = False
-            os.close(self.sentinel)
+        """The child is gone: settle the outcome and update the instance.
+
+        Interrupted (Ctrl-C while a large result loads, say), it goes on where it
+        stopped at the next wait (``_pump`` calls it again): the quick steps run with
+        SIGINT held, and the report stays until it has loaded."""
+        if self.done:
+            return
+        if not self._reaped:
+            with interrupts_held():
+                _unregister(self)
+                self._fork_payload = None
+                self.process.join()
+                self.exitcode = self.process.exitcode
+                self._drain()  # (a message cut short by the death ends at the exit descriptor)
+                self._report_rx.unwatch()
+                self._tell_rx.unwatch()
+                self.process.close()  # releases the sentinel and the fork pipes now, not at GC
+                if self._own_sentinel:
+                    self._own_sentinel = False
+                    os.close(self.sentinel)
+                self._reaped = True
         if self._report is not None and self._abnormal is None:
             self._load_report(self._report)
         elif self._abnormal is None and not self._killed:
             self._abnormal = self._death_error()
-        if self._abnormal is not None:
-            self.error = self._abnormal
-        self._report = None
-        # The status stays readable as a plain copy; its shared memory goes now rather
-        # than when this handle is collected (a memfd mapping holds a descriptor).
-        self.status = list(self.status)
-        self._shared = None
-        self._close()
-        with self._lock:
-            self.done = True
-            self._wake()
+        with interrupts_held():
+            if self._abnormal is not None:
+                self.error = self._abnormal
+            self._report = None
+            # The status stays readable as a plain copy; its shared memory goes now rather
+            # than when this handle is collected (a memfd mapping holds a descriptor).
+            self.status = list(self.status)
+            self._shared = None
+            self._close()
+            with self._lock:
+                self.done = True
+                self._wake()
 
     def _load_report(self, data: bytes | bytearray | memoryview) -> None:
         try:
             kind, state, value, error, tb = cerial.deserialize(data)
             if state is not None:
-                token = reclaim.set((self.proc.__dict__["_skprocess_internals"].token, self.proc))
+                token = reclaim.set((self.proc.__dict__[INTERNALS].token, self.proc))
                 try:
                     cerial.deserialize(state)
                 finally:

@@ -189,7 +189,7 @@ class Skprocess:
             exc.add_note(f"while sending {cls.__qualname__} to its new process in start()")
             raise
         reap_ended()
-        own.handle = ParentHandle(self, ctx, payload, own.config.timeouts.any())
+        ParentHandle(self, ctx, payload, own.config.timeouts.any())  # (it sets own.handle)
 
     def run(self) -> Any:
         """Start the process, wait for it to finish and return its result (see ``result()``)."""

@@ -53,11 +53,11 @@ from typing import Any
 from ... import cerial
 from .._context import MISSING_MAIN_GUARD, MISSING_MAIN_GUARD_EXIT, mark_fork_safe
 from .._forkclose import close_in_children, forget
+from .._interrupts import interrupts_held
 from .._poller import POLLIN, new_poller
 from . import _protocol as proto
 from ._chunking import SizerCache
 from ._errors import BrokenPoolError, WorkerDiedError, describe_exit
-from ._interrupts import interrupts_held
 from ._job import Chunk, Job, Reply, take_next
 from ._recent import Recent
 from ._worker import FN_CACHE

@@ -39,10 +39,10 @@ from typing import Any
 
 from ... import cerial
 from .._errors import RemoteTraceback
+from .._interrupts import interrupts_held
 from . import _protocol as proto
 from ._chunking import GUIDED_FLOOR, RAMP, TARGET_BYTES, ChunkSizer
 from ._errors import PoolClosedError, PoolTimeoutError
-from ._interrupts import interrupts_held
 
 __all__ = ("Chunk", "Job", "Reply", "decode", "take_next")
 

@@ -201,7 +201,15 @@ class Link:
 
     def _take_waiting(self) -> None:
         """Before a request: read what came unasked (notices, BYE, EOF)."""
-        self._receive(waiting=False)
+        try:
+            self._receive(waiting=False)
+        except Exception:
+            raise
+        except BaseException:
+            # Interrupted (Ctrl-C): bytes read but not kept may hold the notice of an
+            # earlier write's error, so this connection is done with (as in call()).
+            self.close()
+            raise
         notice = None
         read = 0
         for reply in unframe(self.buffer):

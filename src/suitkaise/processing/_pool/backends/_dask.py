@@ -42,10 +42,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .... import cerial
+from ..._interrupts import interrupts_held
 from .. import _protocol as proto
 from .._chunking import SizerCache
 from .._errors import BrokenPoolError, WorkerDiedError
-from .._interrupts import interrupts_held
 from .._job import Chunk, Job, Reply, take_next
 from .._recent import Recent
 from ._base import CLOSING, RUNNING, Backend

@@ -1,14 +1,15 @@
 """Ctrl-C held back while the main thread updates the state other threads share.
 
 Python raises ``KeyboardInterrupt`` in the main thread between any two bytecodes. A
-caller's thread hands chunks to the workers itself (nothing to wait for), and that
+pool caller's thread hands chunks to the workers itself (nothing to wait for): it
 takes a chunk from some call (maybe another thread's), puts it on a worker's list and
 writes it to the worker's socket. Interrupted half-way, the chunk may be listed but
 never sent, or sent in part, and the call it belongs to waits for it forever (or its
-worker reads garbage). Inside ``with interrupts_held():`` a SIGINT is only noted; the
+worker reads garbage). An Skprocess handle taking in its child's end is another such
+sequence of steps. Inside ``with interrupts_held():`` a SIGINT is only noted; the
 handler that was in place gets it as the block ends, so the interrupt is raised just
-after. (Serializing a chunk's arguments, which may run the user's own code, happens
-inside such a block.)
+after. Blocks are short and never wait; serializing a chunk's arguments, which may
+run the user's own code, happens inside one.
 
 Only a handler installed from Python can raise there (the default one raises
 ``KeyboardInterrupt``); with ``SIG_DFL``, ``SIG_IGN`` or a handler set from C nothing

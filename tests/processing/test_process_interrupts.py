@@ -1,0 +1,186 @@
+"""Ctrl-C in the middle of a parent-side Skprocess or Share call: the object goes on
+working afterwards (or is cleanly closed); never a hang, a lost child or a reply meant
+for another request.
+
+A Ctrl-C is made to land at an exact point by having something that runs there call
+``signal.raise_signal(SIGINT)``: the default handler raises KeyboardInterrupt right
+there, as a real Ctrl-C between two bytecodes does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from _support import TIMEOUT
+from process_probes import wait_gone
+
+from suitkaise import cerial
+from suitkaise.processing import Share, Skprocess, _handle, _process
+from suitkaise.processing._share._client import Link
+
+LARGE = bytes(range(256)) * (8 * 1024 * 1024 // 256)  # 8 MB: read in many calls
+
+
+class TellsALargeMessage(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.tell(LARGE)
+        self.tell("next")
+
+
+class ReturnsALot(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.data = list(range(200_000))
+
+    def __result__(self) -> list[int]:
+        return self.data
+
+
+class Waits(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.listen(timeout=TIMEOUT)
+
+
+def interrupt_on_call(calls: int):
+    """A wrapper maker: the *calls*-th call made from the main thread gets a SIGINT first."""
+    count = [0]
+
+    def wrap(real):
+        def wrapper(*args, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                count[0] += 1
+                if count[0] == calls:
+                    signal.raise_signal(signal.SIGINT)
+            return real(*args, **kwargs)
+        return wrapper
+
+    return wrap
+
+
+@contextmanager
+def interrupt_before_line(function, text: str) -> Iterator[list[bool]]:
+    """SIGINT just before the first line of *function* that holds *text* runs (a line
+    tracer; only this thread). Yields a list that holds True once it fired."""
+    lines, first = inspect.getsourcelines(function)
+    matches = [first + i for i, line in enumerate(lines) if text in line]
+    assert matches, f"{text!r} is not in {function.__qualname__}"
+    target, code = matches[0], function.__code__
+    fired: list[bool] = []
+
+    def local(frame, event, arg):
+        if not fired and event == "line" and frame.f_lineno == target:
+            fired.append(True)
+            signal.raise_signal(signal.SIGINT)
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code is code and not fired else None
+
+    sys.settrace(tracer)
+    try:
+        yield fired
+    finally:
+        sys.settrace(None)
+
+
+def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch):
+    p = TellsALargeMessage()
+    p.start()
+    try:
+        monkeypatch.setattr(os, "readv", interrupt_on_call(3)(os.readv))
+        with pytest.raises(KeyboardInterrupt):
+            p.listen(timeout=TIMEOUT)
+        monkeypatch.undo()
+        assert p.listen(timeout=TIMEOUT) == LARGE
+        assert p.listen(timeout=TIMEOUT) == "next"
+        assert p.wait(TIMEOUT)
+    finally:
+        p.kill()
+
+
+@pytest.mark.parametrize(("method", "line"), [
+    ("wait", "pumped = True"),
+    ("listen", "if mine:"),
+])
+def test_a_ctrl_c_right_after_taking_the_pump_leaves_it_free(method, line):
+    p = Waits()
+    p.start()
+    try:
+        function = {"wait": _handle.ParentHandle._await, "listen": _handle.ParentHandle.listen}
+        with interrupt_before_line(function[method], line) as fired:
+            with pytest.raises(KeyboardInterrupt):
+                getattr(p, method)(timeout=0.2)
+        assert fired
+        p.tell("go")
+        # (before: the pump stayed taken, and this waited forever)
+        assert p.wait(TIMEOUT)
+    finally:
+        p.kill()
+
+
+def test_a_result_cut_short_while_it_loads_is_loaded_by_the_next_call(monkeypatch):
+    p = ReturnsALot()
+    p.start()
+    try:
+        monkeypatch.setattr(cerial, "deserialize", interrupt_on_call(1)(cerial.deserialize))
+        with pytest.raises(KeyboardInterrupt):
+            p.result()
+        monkeypatch.undo()
+        assert p.wait(TIMEOUT)
+        assert p.result() == list(range(200_000))
+    finally:
+        p.kill()
+
+
+def test_a_start_cut_short_keeps_its_child_within_reach(monkeypatch):
+    real = _process.ParentHandle
+
+    def handle_then_interrupt(*args, **kwargs):
+        handle = real(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # as the constructor returns
+        return handle
+
+    monkeypatch.setattr(_process, "ParentHandle", handle_then_interrupt)
+    p = Waits()
+    with pytest.raises(KeyboardInterrupt):
+        p.start()
+    monkeypatch.undo()
+    pid = p._skprocess_internals.handle.pid
+    with pytest.raises(RuntimeError, match="already started"):
+        p.start()
+    p.kill()
+    assert not wait_gone([pid])
+
+
+def test_a_write_cut_short_while_reading_what_came_unasked_closes_its_link():
+    share = Share()
+    try:
+        share.counter = 0
+        link = share._sk_link()
+        del share.missing  # fails in the coordinator: its notice comes unasked
+        assert link.poller.poll(int(TIMEOUT * 1000)), "the notice never came"
+        with interrupt_before_line(Link._receive, "self.buffer += data") as fired:
+            with pytest.raises(KeyboardInterrupt):
+                share.counter = 1  # write(): reads what came first, and is cut there
+        assert fired
+        # Bytes read and lost may have cut a frame: that link is not used again.
+        assert link.sock is None
+        share.counter = 2
+        assert share.counter == 2
+    finally:
+        share.exit()
