@@ -375,4 +375,4 @@ def test_wrapping_plain_callables() -> None:
     class Holder:
         triple = sk(functools.partial(lambda a, b: a * b, 3))
 
-    assert Holder().triple(2) == 6  # partials do not bind, as in plain Python
+    assert Holder().triple(2) == 6  # partials do not bind, as in plain Python (before 3.14)

@@ -17,6 +17,8 @@ from ._errors import SkModifierError
 
 __all__ = ("MODIFIERS", "SkFunction", "SkModule", "sk")
 
+# functools.partial does not bind as a method before Python 3.14.
+_PARTIAL_UNBOUND = sys.version_info < (3, 14)
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
@@ -131,7 +133,9 @@ class SkFunction(Generic[P, R]):
         else:
             receiver = obj
         getter = getattr(type(func), "__get__", None)
-        if getter is None:  # partial objects, builtins: not bound, like staticmethod
+        if getter is None or (_PARTIAL_UNBOUND and isinstance(func, functools.partial)):
+            # builtins, partial objects: not bound, like staticmethod (3.13 gave partial
+            # a __get__ that only warns it will bind, which it does from 3.14 on)
             return self
         bound = object.__new__(type(self))
         bound.__dict__.update(self.__dict__)
