@@ -22,7 +22,7 @@ from _support import TIMEOUT
 from process_probes import wait_gone
 
 from suitkaise import cerial
-from suitkaise.processing import Share, Skprocess, _handle, _process
+from suitkaise.processing import Share, Skprocess, _channel, _handle, _process
 from suitkaise.processing._share._client import Link
 
 LARGE = bytes(range(256)) * (8 * 1024 * 1024 // 256)  # 8 MB: read in many calls
@@ -98,11 +98,39 @@ def interrupt_before_line(function, text: str) -> Iterator[list[bool]]:
         sys.settrace(None)
 
 
-def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch):
+def interrupt_after_call(calls: int):
+    """Like interrupt_on_call, but the SIGINT comes as the call returns (what it did,
+    a read say, is done: only the caller's note of it can be lost)."""
+    count = [0]
+
+    def wrap(real):
+        def wrapper(*args, **kwargs):
+            result = real(*args, **kwargs)
+            if threading.current_thread() is threading.main_thread():
+                count[0] += 1
+                if count[0] == calls:
+                    signal.raise_signal(signal.SIGINT)
+            return result
+        return wrapper
+
+    return wrap
+
+
+@pytest.mark.parametrize("where", ["before a read", "as a read returns", "as its buffer is made",
+                                   "while it decodes"])
+def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch, where):
     p = TellsALargeMessage()
     p.start()
     try:
-        monkeypatch.setattr(os, "readv", interrupt_on_call(3)(os.readv))
+        if where == "before a read":
+            monkeypatch.setattr(os, "readv", interrupt_on_call(3)(os.readv))
+        elif where == "as a read returns":
+            monkeypatch.setattr(os, "readv", interrupt_after_call(3)(os.readv))
+        elif where == "as its buffer is made":
+            monkeypatch.setattr(_channel, "bytearray", interrupt_after_call(1)(bytearray),
+                                raising=False)
+        else:
+            monkeypatch.setattr(_channel, "decode", interrupt_on_call(1)(_channel.decode))
         with pytest.raises(KeyboardInterrupt):
             p.listen(timeout=TIMEOUT)
         monkeypatch.undo()
@@ -111,6 +139,51 @@ def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch):
         assert p.wait(TIMEOUT)
     finally:
         p.kill()
+
+
+class TellsTwoAndWaits(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.tell(["first"])
+        self.tell("second")
+        self.listen(timeout=TIMEOUT)
+
+
+def test_a_listen_cut_short_while_it_decodes_a_queued_message_keeps_it(monkeypatch):
+    p = TellsTwoAndWaits()
+    p.start()
+    try:
+        inbox = p._skprocess_internals.handle._inbox
+        for _ in range(400):  # (a wait that times out takes what came into the inbox)
+            if len(inbox) == 2:
+                break
+            p.wait(timeout=0.05)
+        assert len(inbox) == 2
+        monkeypatch.setattr(_handle, "decode", interrupt_on_call(1)(_handle.decode))
+        with pytest.raises(KeyboardInterrupt):
+            p.listen(timeout=TIMEOUT)
+        monkeypatch.undo()
+        assert p.listen(timeout=TIMEOUT) == ["first"]
+        assert p.listen(timeout=TIMEOUT) == "second"
+        p.tell("go")
+        assert p.wait(TIMEOUT)
+    finally:
+        p.kill()
+
+
+def test_a_start_failing_after_its_child_exists_leaves_nothing_registered(monkeypatch):
+    live = set(_handle._live)
+    monkeypatch.setattr(_handle, "INTERNALS", "no such key")  # the last step fails
+    with pytest.raises(KeyError):
+        Waits().start()
+    monkeypatch.undo()
+    assert set(_handle._live) == live
+    p = Waits()  # (the next start settles the ended ones: the failed one is not among them)
+    p.start()
+    p.kill()
+    p.wait(TIMEOUT)
 
 
 @pytest.mark.parametrize(("method", "line"), [

@@ -65,6 +65,7 @@ from typing import Any
 
 from .. import cerial
 from ._context import mark_fork_safe
+from ._interrupts import interrupts_held
 
 __all__ = (
     "CLOSED", "DIRECT_LIMIT", "KEEP_BUFFER", "NOT_YET", "WAITS_IN_READ", "Receiver", "Sender",
@@ -235,16 +236,24 @@ class Receiver:
         """Stop waiting on the exit descriptor given to :meth:`watch`."""
         self._more = None
 
-    def _read_more(self, size: int) -> bytes:
-        """A read in the middle of a message (see :meth:`watch`)."""
+    def _read_more(self, size: int, into: list[bytes]) -> int:
+        """A read in the middle of a message (see :meth:`watch`), appended to *into*;
+        the number of bytes read. (The read and the append happen with SIGINT held:
+        see :meth:`recv`.)"""
         self._await_more()
-        data = os.read(self._fd, size)
+        with interrupts_held():
+            data = os.read(self._fd, size)
+            if data:
+                into.append(data)
         if not data:
             raise EOFError("the other process closed the connection in the middle of a message")
-        return data
+        return len(data)
 
     def _await_more(self) -> None:
+        """Wait until the rest of a message can be read (an interrupt may land here: it
+        finds nothing read and lost)."""
         if self._more is None:
+            self._ready.poll()
             return
         fd = self._fd
         if not any(ready == fd for ready, _ in self._more.poll()):
@@ -273,13 +282,20 @@ class Receiver:
         """
         try:
             if self._ready is not None and not self._rest:
-                value = self._first_read(os.read(self._fd, _CHUNK))
+                with interrupts_held():  # (a message read is never dropped by a Ctrl-C)
+                    value = self._first_read(os.read(self._fd, _CHUNK))
                 if value is not _PART:
                     return value
             message = self.recv(reuse=True)
         except (EOFError, OSError):
             return CLOSED
-        return decode(message)
+        try:
+            return decode(message)
+        except Exception:
+            raise
+        except BaseException:  # interrupted while it decodes: it stays the next message
+            self._rest = _framed(message) + self._rest
+            raise
 
     def _first_read(self, data: bytes) -> Any:
         """What a read made with nothing buffered brought: the usual case, exactly one
@@ -311,7 +327,10 @@ class Receiver:
         except OSError:  # (a timeval of another size, say): wait in poll() instead
             return self.get() if self.readable(seconds) else NOT_YET
         try:
-            data = os.read(self._fd, _CHUNK)
+            # (SIGINT held: a Ctrl-C waits for this read, at most *seconds*, rather than
+            # drop a message read)
+            with interrupts_held():
+                value = self._first_read(os.read(self._fd, _CHUNK))
         except BlockingIOError:  # the time ran out
             return NOT_YET
         except OSError:
@@ -321,7 +340,6 @@ class Receiver:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
             except OSError:
                 pass  # it was set a moment ago: the socket is going away
-        value = self._first_read(data)
         return self.get() if value is _PART else value
 
     def recv(self, *, reuse: bool = False) -> bytes | bytearray | memoryview:
@@ -329,71 +347,83 @@ class Receiver:
 
         With *reuse*, a large message may come as a view of a buffer that the next
         ``recv(reuse=True)`` overwrites: deserialize it before reading on.
+
+        A Ctrl-C while the rest of a message comes loses nothing: every read and the
+        note of what it brought happen with SIGINT held (the waits between them stay
+        interruptible), and what has come goes back to ``_rest``, so the next call
+        goes on with the same message.
         """
         if self._ready is None:
             return self.conn.recv_bytes()
-        data = self._rest
-        if not data:
-            data = os.read(self._fd, _CHUNK)
-            if not data:
+        if not self._rest:
+            self._await_more()
+            with interrupts_held():
+                self._rest = os.read(self._fd, _CHUNK)
+            if not self._rest:
                 raise EOFError("the other process closed the connection")
-        # Interrupted while the rest of a message comes (Ctrl-C), what has come is kept
-        # in _rest: the next recv() goes on with the same message.
+        parts = [self._rest]
+        view: memoryview | None = None  # a large message's buffer, filled up to got[0]
+        got = [0]  # (a list: kept up to date inside the held reads)
         try:
-            while len(data) < 4 or (len(data) < 12 and data[:4] == b"\xff\xff\xff\xff"):
-                data += self._read_more(_CHUNK)
-        except EOFError:
-            raise
-        except BaseException:
-            self._rest = data
-            raise
-        (size,) = _LENGTH.unpack_from(data)
-        start = 4
-        if size == -1:
-            (size,) = _LONG_LENGTH.unpack_from(data, 4)
-            start = 12
-        end = start + size
-        if len(data) >= end:  # the whole message is here
-            self._rest = data[end:]
-            return data[start:end]
-        self._rest = b""
-        head, have = data[:start], data[start:]
-        if size <= _LARGE:
-            chunks = [have]
-            left = size - len(have)
-            try:
+            while sum(map(len, parts)) < 12:
+                head = b"".join(parts)
+                if len(head) >= 4 and head[:4] != b"\xff\xff\xff\xff":
+                    break
+                self._read_more(_CHUNK, parts)
+            data = b"".join(parts)
+            (size,) = _LENGTH.unpack_from(data)
+            start = 4
+            if size == -1:
+                (size,) = _LONG_LENGTH.unpack_from(data, 4)
+                start = 12
+            if size < 0:
+                raise EOFError(f"a message of length {size} came: the stream is corrupt")
+            end = start + size
+            if len(data) >= end:  # the whole message is here
+                self._rest = data[end:]
+                return data[start:end]
+            parts = [data]
+            if size <= _LARGE:
+                left = end - len(data)
                 while left:
-                    more = self._read_more(left)
-                    chunks.append(more)
-                    left -= len(more)
-            except EOFError:
-                raise
-            except BaseException:
-                self._rest = head + b"".join(chunks)
-                raise
-            return b"".join(chunks)
-        if reuse and size <= KEEP_BUFFER:
-            if len(self._buffer) < size:
-                self._buffer = bytearray(size)
-            view = memoryview(self._buffer)[:size]
-        else:
-            view = memoryview(bytearray(size))
-        done = len(have)
-        view[:done] = have
-        try:
-            while done < size:
+                    left -= self._read_more(left, parts)
+                message = b"".join(parts)[start:]
+                self._rest = b""
+                return message
+            if reuse and size <= KEEP_BUFFER:
+                if len(self._buffer) < size:
+                    self._buffer = bytearray(size)
+                view = memoryview(self._buffer)[:size]
+            else:
+                view = memoryview(bytearray(size))
+            got[0] = len(data) - start
+            view[:got[0]] = data[start:]
+            while got[0] < size:
                 self._await_more()
-                count = os.readv(self._fd, [view[done:]])
+                with interrupts_held():
+                    count = os.readv(self._fd, [view[got[0]:]])
+                    got[0] += count
                 if not count:
                     raise EOFError(
                         "the other process closed the connection in the middle of a message")
-                done += count
+            self._rest = b""
+            return view if reuse else view.obj  # type: ignore[return-value]
         except EOFError:
+            self._rest = b""
             raise
         except BaseException:
-            self._rest = head + bytes(view[:done])
+            if view is None:
+                self._rest = b"".join(parts)
+            else:
+                self._rest = data[:start] + bytes(view[:got[0]])
             raise
-        return view if reuse else view.obj  # type: ignore[return-value]
+
+
+def _framed(message: bytes | bytearray | memoryview) -> bytes:
+    """*message* with its length in front, as the writer sent it."""
+    size = len(message)
+    head = _LENGTH.pack(size) if size <= 0x7FFFFFFF else _LENGTH.pack(-1) + _LONG_LENGTH.pack(size)
+    return head + bytes(message)
 
 
 class Waiter:

@@ -168,6 +168,7 @@ class ParentHandle:
             proc.__dict__[INTERNALS].handle = self
         except BaseException:
             # (Ctrl-C, say) a child nobody could reach or end: end it now.
+            _unregister(self)
             self.process.kill()
             self.process.join(5.0)
             forget(*parents_ends)
@@ -287,7 +288,16 @@ class ParentHandle:
                 return found.value
             with self._lock:
                 data = self._inbox.popleft() if self._inbox else None
-        return None if data is None else decode(data)
+        if data is None:
+            return None
+        try:
+            return decode(data)
+        except Exception:
+            raise
+        except BaseException:  # interrupted while it decodes: it stays the next message
+            with self._lock:
+                self._inbox.appendleft(data)
+            raise
 
     def settle_if_idle(self) -> None:
         """Take in the outcome of an ended child, unless another thread is on it."""

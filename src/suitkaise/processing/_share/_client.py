@@ -200,16 +200,22 @@ class Link:
     # ------------------------------------------------------------------ helpers
 
     def _take_waiting(self) -> None:
-        """Before a request: read what came unasked (notices, BYE, EOF)."""
+        """Before a request: read what came unasked (notices, BYE, EOF).
+
+        Interrupted (Ctrl-C), the bytes or frames read and not yet dealt with may hold
+        the notice of an earlier write's error: this connection is done with then,
+        as in :meth:`call`."""
         try:
-            self._receive(waiting=False)
+            self._take_waiting_frames()
         except Exception:
             raise
         except BaseException:
-            # Interrupted (Ctrl-C): bytes read but not kept may hold the notice of an
-            # earlier write's error, so this connection is done with (as in call()).
             self.close()
             raise
+
+    def _take_waiting_frames(self) -> None:
+        """(:meth:`_take_waiting`, uninterrupted.)"""
+        self._receive(waiting=False)
         notice = None
         read = 0
         for reply in unframe(self.buffer):
