@@ -138,23 +138,24 @@ def test_where_handlers_cannot_be_set_nothing_is_held(monkeypatch):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def _sigint_in_a_forked_child(write_end: int) -> None:
+    """Fork a child that sends itself SIGINT and writes what became of it."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.raise_signal(signal.SIGINT)
+            os.write(write_end, b"ignored")
+        except KeyboardInterrupt:
+            os.write(write_end, b"raised")
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
 def test_a_child_forked_during_a_block_gets_the_handler_back():
     read_end, write_end = os.pipe()
-
-    def fork_and_ask() -> None:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                signal.raise_signal(signal.SIGINT)
-                os.write(write_end, b"ignored")
-            except KeyboardInterrupt:
-                os.write(write_end, b"raised")
-            os._exit(0)
-        os.waitpid(pid, 0)
-
     try:
         with interrupts_held():
-            thread = threading.Thread(target=fork_and_ask)
+            thread = threading.Thread(target=_sigint_in_a_forked_child, args=(write_end,))
             thread.start()
             thread.join(TIMEOUT)
         assert os.read(read_end, 16) == b"raised"
@@ -169,15 +170,7 @@ def test_a_child_forked_as_a_block_opens_gets_the_handler_back():
     signal.signal(signal.SIGINT, held._note)
     read_end, write_end = os.pipe()
     try:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                signal.raise_signal(signal.SIGINT)
-                os.write(write_end, b"ignored")
-            except KeyboardInterrupt:
-                os.write(write_end, b"raised")
-            os._exit(0)
-        os.waitpid(pid, 0)
+        _sigint_in_a_forked_child(write_end)
         assert os.read(read_end, 16) == b"raised"
     finally:
         held.active = False
