@@ -117,7 +117,7 @@ def interrupt_after_call(calls: int):
 
 
 @pytest.mark.parametrize("where", ["before a read", "as a read returns", "as its buffer is made",
-                                   "while it decodes"])
+                                   "as its buffer takes what came", "twice", "while it decodes"])
 def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch, where):
     p = TellsALargeMessage()
     p.start()
@@ -129,10 +129,21 @@ def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch, wher
         elif where == "as its buffer is made":
             monkeypatch.setattr(_channel, "bytearray", interrupt_after_call(1)(bytearray),
                                 raising=False)
-        else:
+        elif where == "while it decodes":
             monkeypatch.setattr(_channel, "decode", interrupt_on_call(1)(_channel.decode))
-        with pytest.raises(KeyboardInterrupt):
-            p.listen(timeout=TIMEOUT)
+        else:
+            if where == "twice":  # the second Ctrl-C while it keeps what came
+                monkeypatch.setattr(os, "readv", interrupt_on_call(3)(os.readv))
+                line = "self._rest = data[:start] + bytes(view[:got[0]])"
+            else:
+                line = "got[0] = len(data) - start"
+            with interrupt_before_line(_channel.Receiver.recv, line) as fired:
+                with pytest.raises(KeyboardInterrupt):
+                    p.listen(timeout=TIMEOUT)
+            assert fired
+        if where not in ("twice", "as its buffer takes what came"):
+            with pytest.raises(KeyboardInterrupt):
+                p.listen(timeout=TIMEOUT)
         monkeypatch.undo()
         assert p.listen(timeout=TIMEOUT) == LARGE
         assert p.listen(timeout=TIMEOUT) == "next"

@@ -294,7 +294,8 @@ class Receiver:
         except Exception:
             raise
         except BaseException:  # interrupted while it decodes: it stays the next message
-            self._rest = _framed(message) + self._rest
+            with interrupts_held():  # (a second Ctrl-C waits for this copy)
+                self._rest = _framed(message) + self._rest
             raise
 
     def _first_read(self, data: bytes) -> Any:
@@ -390,14 +391,15 @@ class Receiver:
                 message = b"".join(parts)[start:]
                 self._rest = b""
                 return message
-            if reuse and size <= KEEP_BUFFER:
-                if len(self._buffer) < size:
-                    self._buffer = bytearray(size)
-                view = memoryview(self._buffer)[:size]
-            else:
-                view = memoryview(bytearray(size))
-            got[0] = len(data) - start
-            view[:got[0]] = data[start:]
+            with interrupts_held():  # (the buffer, and what it holds already, together)
+                if reuse and size <= KEEP_BUFFER:
+                    if len(self._buffer) < size:
+                        self._buffer = bytearray(size)
+                    view = memoryview(self._buffer)[:size]
+                else:
+                    view = memoryview(bytearray(size))
+                got[0] = len(data) - start
+                view[:got[0]] = data[start:]
             while got[0] < size:
                 self._await_more()
                 with interrupts_held():
@@ -412,10 +414,11 @@ class Receiver:
             self._rest = b""
             raise
         except BaseException:
-            if view is None:
-                self._rest = b"".join(parts)
-            else:
-                self._rest = data[:start] + bytes(view[:got[0]])
+            with interrupts_held():  # (a second Ctrl-C waits for this copy)
+                if view is None:
+                    self._rest = b"".join(parts)
+                else:
+                    self._rest = data[:start] + bytes(view[:got[0]])
             raise
 
 
