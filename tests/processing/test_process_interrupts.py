@@ -152,6 +152,31 @@ def test_a_listen_cut_short_in_a_large_message_goes_on_with_it(monkeypatch, wher
         p.kill()
 
 
+class AnswersWhenAsked(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.listen(timeout=TIMEOUT)
+        self.tell("answer")
+
+
+@pytest.mark.parametrize("timeout", [None, TIMEOUT])
+def test_a_ctrl_c_as_a_small_message_is_read_keeps_it(monkeypatch, timeout):
+    p = AnswersWhenAsked()
+    p.start()
+    try:
+        monkeypatch.setattr(os, "read", interrupt_after_call(1)(os.read))
+        p.tell("ask")
+        with pytest.raises(KeyboardInterrupt):
+            p.listen(timeout=timeout)
+        monkeypatch.undo()
+        assert p.listen(timeout=TIMEOUT) == "answer"
+        assert p.wait(TIMEOUT)
+    finally:
+        p.kill()
+
+
 class TellsTwoAndWaits(Skprocess):
     def __init__(self) -> None:
         self.process_config.runs = 1

@@ -282,8 +282,11 @@ class Receiver:
         """
         try:
             if self._ready is not None and not self._rest:
-                with interrupts_held():  # (a message read is never dropped by a Ctrl-C)
-                    value = self._first_read(os.read(self._fd, _CHUNK))
+                # What a read brings is kept in _rest until it is decoded: a Ctrl-C
+                # (held through the read, raised after it) finds it there next time.
+                with interrupts_held():
+                    self._rest = os.read(self._fd, _CHUNK)
+                value = self._take_first()
                 if value is not _PART:
                     return value
             message = self.recv(reuse=True)
@@ -328,10 +331,10 @@ class Receiver:
         except OSError:  # (a timeval of another size, say): wait in poll() instead
             return self.get() if self.readable(seconds) else NOT_YET
         try:
-            # (SIGINT held: a Ctrl-C waits for this read, at most *seconds*, rather than
-            # drop a message read)
+            # (SIGINT held: a Ctrl-C waits for this read, at most *seconds*, and what it
+            # brought stays in _rest until decoded, as in get())
             with interrupts_held():
-                value = self._first_read(os.read(self._fd, _CHUNK))
+                self._rest = os.read(self._fd, _CHUNK)
         except BlockingIOError:  # the time ran out
             return NOT_YET
         except OSError:
@@ -341,7 +344,22 @@ class Receiver:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _NO_TIMEOUT)
             except OSError:
                 pass  # it was set a moment ago: the socket is going away
+        value = self._take_first()
         return self.get() if value is _PART else value
+
+    def _take_first(self) -> Any:
+        """:meth:`_first_read` of what the last read brought (in ``_rest``), which is
+        then consumed, unless it is a part of a message (``_PART``: :meth:`recv` goes
+        on from it). An error decoding it consumes it too (it is raised once); an
+        interrupt leaves it for the next call."""
+        try:
+            value = self._first_read(self._rest)
+        except Exception:
+            self._rest = b""
+            raise
+        if value is not _PART:
+            self._rest = b""
+        return value
 
     def recv(self, *, reuse: bool = False) -> bytes | bytearray | memoryview:
         """The next message; blocks until it is complete. Raises ``EOFError`` at EOF.
