@@ -177,6 +177,23 @@ def test_a_ctrl_c_as_a_small_message_is_read_keeps_it(monkeypatch, timeout):
         p.kill()
 
 
+def test_a_ctrl_c_after_a_message_is_taken_for_a_listener_keeps_it():
+    p = AnswersWhenAsked()
+    p.start()
+    try:
+        p.tell("ask")
+        assert p._skprocess_internals.handle._tell_rx.readable(TIMEOUT)  # the answer is here
+        listen = _handle.ParentHandle.listen
+        with interrupt_before_line(listen, "(_pumped, inline)") as fired:
+            with pytest.raises(KeyboardInterrupt):
+                p.listen(timeout=TIMEOUT)  # takes the answer, and is cut short on its way out
+        assert fired
+        assert p.listen(timeout=TIMEOUT) == "answer"
+        assert p.wait(TIMEOUT)
+    finally:
+        p.kill()
+
+
 class TellsTwoAndWaits(Skprocess):
     def __init__(self) -> None:
         self.process_config.runs = 1

@@ -200,6 +200,7 @@ class ParentHandle:
         self._waiting = 0  # threads in self._cond.wait()
         self._pumping = False
         self._inbox: deque[bytes | bytearray | memoryview] = deque()
+        self._taken: Any = _NOTHING  # a message decoded for a listener (see listen())
         self._report: bytes | bytearray | memoryview | None = None
         self._sentinel_ready = False
         self._reaped = False  # _finish has taken the child's end in (see _finish)
@@ -251,6 +252,12 @@ class ParentHandle:
         return finished
 
     def listen(self, timeout: float | None) -> Any:
+        # A message decoded for a listener waits in self._taken until a listen() hands
+        # it out (the last step, after every lock is let go): a Ctrl-C on the way leaves
+        # it there for the next one.
+        taken = self._pop_taken()
+        if taken is not _NOTHING:
+            return taken
         # The pumping claim is made inside the try: a Ctrl-C between taking it and
         # entering the try would leave it taken for good (every later wait hangs).
         mine = False
@@ -265,8 +272,6 @@ class ParentHandle:
                 # The usual case: pump ourselves, and the next message comes straight to us.
                 started = None if timeout is None else time.monotonic()
                 taken = self._pump(timeout, take=True)
-                if taken is not _NOTHING:
-                    return taken
         except BaseException:
             if data is not None:  # (interrupted with it in hand: it stays the next one)
                 with self._lock:
@@ -274,18 +279,29 @@ class ParentHandle:
             raise
         finally:
             if mine:
-                with self._lock:  # (_stop_pumping, inline)
-                    self._pumping = False
+                self._pumping = False  # (before any call: no interrupt comes before it)
+                with self._lock:  # (_pumped, inline)
                     if self._waiting:
                         self._cond.notify_all()  # type: ignore[union-attr]
+        if taken is _TAKEN:
+            taken = self._pop_taken()
+            if taken is not _NOTHING:
+                return taken  # (else another listener handed it out first: wait on)
         if mine and started is not None:
             timeout = max(timeout - (time.monotonic() - started), 0.0)  # type: ignore[operator]
         if data is None:
-            found = self._await(
-                lambda: bool(self._inbox) or self._tell_in is None or self.done, timeout, take=True
-            )
-            if isinstance(found, _Message):
-                return found.value
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                found = self._await(
+                    lambda: bool(self._inbox) or self._tell_in is None or self.done, left,
+                    take=True
+                )
+                if found is not _TAKEN:
+                    break
+                taken = self._pop_taken()
+                if taken is not _NOTHING:
+                    return taken
             with self._lock:
                 data = self._inbox.popleft() if self._inbox else None
         if data is None:
@@ -299,6 +315,13 @@ class ParentHandle:
                 self._inbox.appendleft(data)
             raise
 
+    def _pop_taken(self) -> Any:
+        """The message kept for a listener, or :data:`_NOTHING` (no call in between:
+        neither a signal nor another thread comes between the read and the reset)."""
+        taken = self._taken
+        self._taken = _NOTHING
+        return taken
+
     def settle_if_idle(self) -> None:
         """Take in the outcome of an ended child, unless another thread is on it."""
         claimed = False
@@ -310,11 +333,13 @@ class ParentHandle:
             self._pump(0)
         finally:
             if claimed:
-                self._stop_pumping()
+                self._pumping = False
+                self._pumped()
 
-    def _stop_pumping(self) -> None:
+    def _pumped(self) -> None:
+        """Wake the threads waiting for the pump, just let go (``_pumping = False`` is
+        set by the caller first, with no call before it: no interrupt comes between)."""
         with self._lock:
-            self._pumping = False
             self._wake()
 
     def _wake(self) -> None:
@@ -350,20 +375,20 @@ class ParentHandle:
                         finally:
                             self._waiting -= 1
                 pumped = True
-                taken = self._pump(remaining, take)
-                if taken is not _NOTHING:
-                    return _Message(taken)
+                if self._pump(remaining, take) is _TAKEN:
+                    return _TAKEN
             finally:
                 if claimed:
-                    self._stop_pumping()
+                    self._pumping = False
+                    self._pumped()
 
     # ------------------------------------------------------------------ pumping
 
     def _pump(self, timeout: float | None, take: bool = False) -> Any:
         """Wait up to *timeout* for anything from the child and take it in.
 
-        Returns the message taken for a listener (see :meth:`_await`), decoded, else
-        :data:`_NOTHING`.
+        Returns :data:`_TAKEN` when it kept a message for a listener (in ``_taken``,
+        see :meth:`listen`), else :data:`_NOTHING`.
         """
         if self._sentinel_ready:  # an earlier _finish was interrupted: go on with it
             self._finish()
@@ -378,12 +403,14 @@ class ParentHandle:
             # The child's death ends that read with EOF, unless a process it started
             # kept a copy of its end: the report and the exit descriptor are looked at
             # between two waits, so that death is still seen within DEATH_CHECK seconds.
-            value = self._tell_rx.get_within(self._tell_out, DEATH_CHECK)
-            if value is CLOSED:
+            self._taken = self._tell_rx.get_within(self._tell_out, DEATH_CHECK)
+            if self._taken is CLOSED:
+                self._taken = _NOTHING
                 self._tell_in_closed()
-            elif value is not NOT_YET:
-                return value
+            elif self._taken is not NOT_YET:
+                return _TAKEN
             else:
+                self._taken = _NOTHING
                 timeout = 0
         ready = self._waiter.wait(timeout)
         if not self._sentinel_ready and self.sentinel in ready:
@@ -398,8 +425,8 @@ class ParentHandle:
 
     def _drain(self, ready: list[Any] | None = None, take: bool = False) -> Any:
         """Read every complete message waiting in the pipes (EOF closes a pipe); with
-        *take*, stop at a message that finds the inbox empty and return it, decoded
-        (else :data:`_NOTHING`).
+        *take*, stop at a message that finds the inbox empty, keep it decoded for the
+        listener in ``_taken`` and return :data:`_TAKEN` (else :data:`_NOTHING`).
 
         *ready*: the pipes a wait just found readable; the others are known to be empty.
         """
@@ -422,9 +449,8 @@ class ParentHandle:
                 known = False
                 if take and not self._inbox:
                     break
-                data = rx.recv()
+                self._inbox.append(rx.recv())  # (at once: no interrupt can come between)
                 with self._lock:
-                    self._inbox.append(data)
                     self._wake()
             else:
                 return _NOTHING
@@ -432,12 +458,14 @@ class ParentHandle:
             self._tell_in_closed()
             return _NOTHING
         # Taken for a listener: decoded here (what decoding raises goes to the
-        # listener), before anyone reads on (a large message may sit in a reused buffer).
-        value = rx.get()
-        if value is CLOSED:
+        # listener), before anyone reads on (a large message may sit in a reused buffer),
+        # and kept at once (see listen()).
+        self._taken = rx.get()
+        if self._taken is CLOSED:
+            self._taken = _NOTHING
             self._tell_in_closed()
             return _NOTHING
-        return value
+        return _TAKEN
 
     def _tell_in_closed(self) -> None:
         """The child has ended: nothing more comes from it, nothing more to tell it."""
@@ -612,15 +640,8 @@ class ParentHandle:
 
 #: What the pump returns when it took no message for a listener.
 _NOTHING: Any = object()
-
-
-class _Message:
-    """A message :meth:`ParentHandle._await` took for its listener."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
+#: What it returns when it did (the message waits in ``ParentHandle._taken``).
+_TAKEN: Any = object()
 
 
 # ------------------------------------------------------------ the children of this process
