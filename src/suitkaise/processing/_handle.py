@@ -294,14 +294,15 @@ class ParentHandle:
             while True:
                 left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
                 found = self._await(
-                    lambda: bool(self._inbox) or self._tell_in is None or self.done, left,
-                    take=True
+                    lambda: (self._taken is not _NOTHING or bool(self._inbox)
+                             or self._tell_in is None or self.done),
+                    left, take=True,
                 )
-                if found is not _TAKEN:
-                    break
-                taken = self._pop_taken()
+                taken = self._pop_taken()  # (one another listener left behind comes first)
                 if taken is not _NOTHING:
                     return taken
+                if found is not _TAKEN:
+                    break
             with self._lock:
                 data = self._inbox.popleft() if self._inbox else None
         if data is None:
