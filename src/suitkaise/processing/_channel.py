@@ -298,7 +298,7 @@ class Receiver:
             raise
         except BaseException:  # interrupted while it decodes: it stays the next message
             with interrupts_held():  # (a second Ctrl-C waits for this copy)
-                self._rest = _framed(message) + self._rest
+                self._rest = _head(len(message)) + bytes(message) + self._rest
             raise
 
     def _first_read(self, data: bytes) -> Any:
@@ -438,13 +438,6 @@ class Receiver:
                 else:
                     self._rest = data[:start] + bytes(view[:got[0]])
             raise
-
-
-def _framed(message: bytes | bytearray | memoryview) -> bytes:
-    """*message* with its length in front, as the writer sent it."""
-    size = len(message)
-    head = _LENGTH.pack(size) if size <= 0x7FFFFFFF else _LENGTH.pack(-1) + _LONG_LENGTH.pack(size)
-    return head + bytes(message)
 
 
 class Waiter:
